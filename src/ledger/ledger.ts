@@ -1,0 +1,199 @@
+/**
+ * The single writer of one shard. execute() takes a batch of envelopes, decides each on its own
+ * (a failure leaves no trace), appends one journal entry per accepted command, and commits the
+ * whole batch in one LMDB transaction (group commit). Outcomes are returned only after the
+ * transaction is flushed to disk. Batches run strictly one after another.
+ */
+import { InvariantError, LedgerError } from './errors.js';
+import { bodyDigest, encodeEntry } from './journal.js';
+import type { EntryType, JournalEntry, JournalHead } from './journal.js';
+import { limits } from './limits.js';
+import { LedgerReader } from './reader.js';
+import { releaseReturn, runRule } from './rules/index.js';
+import type { RuleContext, RuleOutput } from './rules/index.js';
+import { Overlay, openEnvironment } from './storage.js';
+import type { Environment } from './storage.js';
+import { defaultPolicy as builtInPolicy } from './types.js';
+import type { Actor, Outcome, Policy } from './types.js';
+import { validateEnvelope } from './validate.js';
+
+export interface LedgerOptions {
+  path: string;
+  /** Wall clock in ms; injectable so tests can move time (hold expiry, windows, velocity). */
+  clock?: () => number;
+  defaultPolicy?: Partial<Policy>;
+  /** How long an idempotency id is remembered. */
+  idempotencyRetentionMs?: number;
+  /** Most idempotency records kept per shard; the oldest go first past it. */
+  idempotencyRecordsMax?: number;
+  /** LMDB map size: the largest the shard's file may grow. */
+  mapSizeBytes?: number;
+}
+
+export const ledgerDefaults = Object.freeze({
+  idempotencyRetentionMs: 7 * 24 * 3600 * 1000,
+  idempotencyRecordsMax: 5_000_000,
+  mapSizeBytes: 64 * 1024 ** 3,
+});
+
+interface IdempotencyRecord {
+  digest: string;
+  atMs: number;
+  outcome: Outcome;
+}
+
+interface BatchState {
+  root: Overlay;
+  head: JournalHead;
+  nowMs: number;
+  idempotencyAdded: number;
+}
+
+const idempotencyCountKey = 'idempotencyCount';
+
+export function openReader(path: string, options: { defaultPolicy?: Partial<Policy>; mapSizeBytes?: number } = {}): LedgerReader {
+  const env = openEnvironment({ path, readOnly: true, mapSizeBytes: options.mapSizeBytes ?? ledgerDefaults.mapSizeBytes });
+  return new LedgerReader(env, { ...builtInPolicy, ...options.defaultPolicy });
+}
+
+export class Ledger extends LedgerReader {
+  private committedHead: JournalHead;
+  private tail: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private readonly clock: () => number;
+  private readonly retentionMs: number;
+  private readonly recordsMax: number;
+
+  private constructor(env: Environment, options: LedgerOptions) {
+    super(env, { ...builtInPolicy, ...options.defaultPolicy });
+    this.clock = options.clock ?? Date.now;
+    this.retentionMs = options.idempotencyRetentionMs ?? ledgerDefaults.idempotencyRetentionMs;
+    this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
+    this.committedHead = this.head();
+  }
+
+  static open(options: LedgerOptions): Ledger {
+    const env = openEnvironment({ path: options.path, readOnly: false, mapSizeBytes: options.mapSizeBytes ?? ledgerDefaults.mapSizeBytes });
+    return new Ledger(env, options);
+  }
+
+  /** Runs a batch as one durable transaction; one outcome per envelope, in order. */
+  execute(envelopes: readonly unknown[]): Promise<Outcome[]> {
+    if (this.closed) return Promise.resolve(envelopes.map(() => closedOutcome));
+    if (envelopes.length > limits.batchCommandsMax) {
+      const error = { code: 'BATCH_TOO_LARGE', message: `a batch holds at most ${limits.batchCommandsMax} commands` };
+      return Promise.resolve(envelopes.map((): Outcome => ({ ok: false, error })));
+    }
+    const run = this.tail.then(() => this.runBatch(envelopes));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Releases holds whose TTL has passed (also done at the start of every batch). */
+  async expireDue(): Promise<void> {
+    await this.execute([]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.tail;
+    await this.env.root.close();
+  }
+
+  private async runBatch(envelopes: readonly unknown[]): Promise<Outcome[]> {
+    if (this.closed && envelopes.length > 0) return envelopes.map(() => closedOutcome);
+    const state: BatchState = { root: new Overlay(this.env), head: { ...this.committedHead }, nowMs: this.clock(), idempotencyAdded: 0 };
+    this.sweepExpired(state);
+    const outcomes = envelopes.map((envelope) => this.runOne(state, envelope));
+    this.pruneIdempotency(state);
+    if (state.root.isEmpty) return outcomes;
+    try {
+      const written = this.env.root.transaction(() => state.root.applyInTransaction()) as Promise<unknown> & { flushed?: Promise<unknown> };
+      await written;
+      await written.flushed;
+    } catch (error) {
+      // Nothing of the batch is acknowledged; the head stays at the last durable entry.
+      const message = `commit failed: ${error instanceof Error ? error.message : String(error)}`;
+      return outcomes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
+    }
+    this.committedHead = state.head;
+    return outcomes;
+  }
+
+  private runOne(state: BatchState, raw: unknown): Outcome {
+    try {
+      const envelope = validateEnvelope(raw);
+      const digest = bodyDigest(envelope.command);
+      const prior = state.root.get<IdempotencyRecord>('idempotency', envelope.idempotencyId);
+      if (prior !== undefined) {
+        if (prior.digest !== digest) {
+          throw new LedgerError('IDEMPOTENCY_CONFLICT', `idempotency id ${envelope.idempotencyId} was used with a different request`, 'idempotencyId');
+        }
+        return prior.outcome.ok ? { ...prior.outcome, replay: true } : prior.outcome;
+      }
+      return this.apply(state, envelope.command.type, envelope.idempotencyId, envelope.actor, (ctx) => runRule(ctx, envelope.command), digest);
+    } catch (error) {
+      return failure(error);
+    }
+  }
+
+  /** Runs one rule on a child overlay, journals it, remembers its id; merges only on success. */
+  private apply(state: BatchState, type: EntryType, idempotencyId: string, actor: Actor, rule: (ctx: RuleContext) => RuleOutput, digest?: string): Outcome {
+    const tx = state.root.child();
+    const output = rule({ tx, nowMs: state.nowMs, defaultPolicy: this.defaultPolicy });
+    const seq = state.head.seq + 1;
+    const entry: JournalEntry = { seq, atMs: state.nowMs, type, idempotencyId, actor, storeId: output.storeId, ref: output.ref, deltas: output.deltas };
+    if (output.decision !== undefined) entry.decision = output.decision;
+    if (output.event !== undefined) entry.event = output.event;
+    const { bytes, hash } = encodeEntry(entry, state.head.hash);
+    tx.appendJournal(seq, bytes);
+    const outcome: Outcome = { ok: true, result: output.result, replay: false, seq };
+    if (digest !== undefined) {
+      tx.put('idempotency', idempotencyId, { digest, atMs: state.nowMs, outcome } satisfies IdempotencyRecord);
+      tx.put('idempotencyTime', [state.nowMs, idempotencyId], true);
+      state.idempotencyAdded += 1;
+    }
+    tx.mergeIntoParent();
+    state.head = { seq, hash };
+    return outcome;
+  }
+
+  private sweepExpired(state: BatchState): void {
+    const due = this.env.dbs.expiry.getKeys({ end: [state.nowMs + 1], limit: limits.expirySweepHoldsMax });
+    for (const key of due) {
+      const [, storeId, returnId] = key as [number, string, string];
+      try {
+        this.apply(state, 'ExpireReturn', `expire:${storeId}:${returnId}`, {}, (ctx) => releaseReturn(ctx, storeId, returnId, 'EXPIRED'));
+      } catch (error) {
+        // A hold that can no longer be released (already ended) only leaves a stale index key.
+        // Anything else is a bug: leave the key for the next sweep rather than fail the batch.
+        if (error instanceof LedgerError) state.root.remove('expiry', key);
+      }
+    }
+  }
+
+  /** Forgets idempotency ids past retention, and the oldest past the record bound; bounded per batch. */
+  private pruneIdempotency(state: BatchState): void {
+    const count = ((this.env.dbs.meta.get(idempotencyCountKey) as number | undefined) ?? 0) + state.idempotencyAdded;
+    const overflow = Math.max(0, count - this.recordsMax);
+    const cutoffMs = state.nowMs - this.retentionMs;
+    let pruned = 0;
+    for (const key of this.env.dbs.idempotencyTime.getKeys({ limit: limits.idempotencyPruneRecordsMax })) {
+      const [atMs, id] = key as [number, string];
+      if (atMs >= cutoffMs && pruned >= overflow) break;
+      state.root.remove('idempotency', id);
+      state.root.remove('idempotencyTime', key);
+      pruned += 1;
+    }
+    if (state.idempotencyAdded > 0 || pruned > 0) state.root.put('meta', idempotencyCountKey, count - pruned);
+  }
+}
+
+const closedOutcome: Outcome = { ok: false, error: { code: 'LEDGER_CLOSED', message: 'the ledger is closed' } };
+
+function failure(error: unknown): Outcome {
+  if (error instanceof LedgerError) return { ok: false, error: error.toInfo() };
+  const message = error instanceof InvariantError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+  return { ok: false, error: { code: 'INTERNAL', message } };
+}

@@ -1,0 +1,131 @@
+/**
+ * One LMDB environment per shard, its named databases, and the write overlay that lets a batch
+ * of commands be decided one by one (each succeeding or failing on its own) and then committed in
+ * a single durable transaction.
+ */
+import { open } from 'lmdb';
+import type { Database, Key, RootDatabase } from 'lmdb';
+
+export const databaseNames = [
+  'meta', // shard metadata and the journal head
+  'stores', // storeId -> Store
+  'skus', // sku -> Sku
+  'positions', // [storeId, sku] -> Position
+  'receipts', // [storeId, receiptId] -> Receipt
+  'returns', // [storeId, returnId] -> ReturnRecord
+  'expiry', // [expiresAtMs, storeId, returnId] -> true, for held returns only
+  'velocity', // [storeId, customerToken] -> number[] (approved-return times, newest last)
+  'idempotency', // idempotencyId -> IdempotencyRecord
+  'idempotencyTime', // [atMs, idempotencyId] -> true, for pruning oldest first
+] as const;
+export type DatabaseName = (typeof databaseNames)[number];
+
+export interface Environment {
+  root: RootDatabase;
+  dbs: Record<DatabaseName, Database<unknown, Key>>;
+  /** seq -> 32-byte SHA-256 chain hash followed by the msgpack entry body. */
+  journal: Database<Buffer, number>;
+}
+
+export interface EnvironmentOptions {
+  path: string;
+  readOnly: boolean;
+  mapSizeBytes: number;
+}
+
+export function openEnvironment(options: EnvironmentOptions): Environment {
+  const root = open({
+    path: options.path,
+    readOnly: options.readOnly,
+    maxDbs: 16,
+    mapSize: options.mapSizeBytes,
+    // Commits are acknowledged only after their flush (see Ledger.commit): overlappingSync lets
+    // the fsync of one batch overlap the next batch's execution, separateFlushed exposes it.
+    overlappingSync: !options.readOnly,
+    separateFlushed: true,
+    noSync: false,
+    useWritemap: false,
+    compression: false,
+    cache: false,
+  });
+  const dbs = {} as Record<DatabaseName, Database<unknown, Key>>;
+  for (const name of databaseNames) {
+    dbs[name] = root.openDB({ name, cache: false, compression: false });
+  }
+  const journal = root.openDB<Buffer, number>({ name: 'journal', encoding: 'binary', cache: false, compression: false });
+  return { root, dbs, journal };
+}
+
+interface Write {
+  db: DatabaseName;
+  key: Key;
+  /** undefined means remove. */
+  value: unknown;
+}
+
+function slot(db: DatabaseName, key: Key): string {
+  return `${db}\u0001${Array.isArray(key) ? key.join('\u0000') : String(key)}`;
+}
+
+/**
+ * Reads through to LMDB, writes into memory. A command runs on a child overlay; on success the
+ * child is merged into the batch overlay, on failure it is dropped, so a failed command leaves no
+ * trace. Records handed out are shared: rules treat them as immutable and write new objects.
+ */
+export class Overlay {
+  private readonly writes = new Map<string, Write>();
+  private readonly journalWrites: [number, Buffer][] = [];
+
+  constructor(
+    private readonly env: Environment,
+    private readonly parent?: Overlay,
+  ) {}
+
+  get<T>(db: DatabaseName, key: Key): T | undefined {
+    const write = this.lookup(slot(db, key));
+    if (write !== undefined) return write.value as T | undefined;
+    return this.env.dbs[db].get(key) as T | undefined;
+  }
+
+  private lookup(id: string): Write | undefined {
+    return this.writes.get(id) ?? this.parent?.lookup(id);
+  }
+
+  put(db: DatabaseName, key: Key, value: unknown): void {
+    this.writes.set(slot(db, key), { db, key, value });
+  }
+
+  remove(db: DatabaseName, key: Key): void {
+    this.writes.set(slot(db, key), { db, key, value: undefined });
+  }
+
+  appendJournal(seq: number, bytes: Buffer): void {
+    this.journalWrites.push([seq, bytes]);
+  }
+
+  child(): Overlay {
+    return new Overlay(this.env, this);
+  }
+
+  /** Moves this overlay's writes into its parent. */
+  mergeIntoParent(): void {
+    const parent = this.parent;
+    if (parent === undefined) throw new Error('mergeIntoParent on a root overlay');
+    for (const [id, write] of this.writes) parent.writes.set(id, write);
+    for (const entry of this.journalWrites) parent.journalWrites.push(entry);
+  }
+
+  get isEmpty(): boolean {
+    return this.writes.size === 0 && this.journalWrites.length === 0;
+  }
+
+  /** Applies every write inside the current LMDB write transaction. */
+  applyInTransaction(): void {
+    for (const write of this.writes.values()) {
+      const db = this.env.dbs[write.db];
+      if (write.value === undefined) db.removeSync(write.key);
+      else db.putSync(write.key, write.value);
+    }
+    for (const [seq, bytes] of this.journalWrites) this.env.journal.putSync(seq, bytes);
+  }
+}

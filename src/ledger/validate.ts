@@ -1,0 +1,323 @@
+/**
+ * Shape and bound checks for every command, run before anything is read or written. Commands
+ * arrive from translators (gRPC, TCP) and over thread boundaries, so nothing is trusted: every
+ * field is checked for type, range and length, and the first problem is reported with its path.
+ */
+import { isKnownCurrency } from './currency.js';
+import { fail } from './errors.js';
+import { limits } from './limits.js';
+import { buckets, channels, tenderTypes } from './types.js';
+import type { Command, Envelope, Policy, ReturnLine, SaleLine, Tender } from './types.js';
+
+type Unknown = Record<string, unknown>;
+
+function isObject(value: unknown): value is Unknown {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function checkId(value: unknown, field: string, lengthMax: number = limits.idLengthMax): string {
+  if (typeof value !== 'string' || value.length === 0) fail('INVALID_ARGUMENT', `${field} must be a non-empty string`, field);
+  const text = value as string;
+  if (text.length > lengthMax) fail('STRING_TOO_LONG', `${field} is ${text.length} characters, more than ${lengthMax}`, field);
+  // Control characters in ids break logs, fixed-width records and key ordering.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(text)) fail('INVALID_ARGUMENT', `${field} contains control characters`, field);
+  return text;
+}
+
+function checkText(value: unknown, field: string): string {
+  if (typeof value !== 'string') fail('INVALID_ARGUMENT', `${field} must be a string`, field);
+  const text = value as string;
+  if (text.length > limits.textLengthMax) fail('STRING_TOO_LONG', `${field} is ${text.length} characters, more than ${limits.textLengthMax}`, field);
+  return text;
+}
+
+function checkOptionalId(value: unknown, field: string): void {
+  if (value !== undefined) checkId(value, field);
+}
+
+export function checkQuantity(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    fail('QUANTITY_INVALID', `${field} must be a positive integer, got ${String(value)}`, field);
+  }
+  if ((value as number) > limits.quantityMax) fail('QUANTITY_INVALID', `${field} ${String(value)} is more than ${limits.quantityMax}`, field);
+  return value as number;
+}
+
+function checkSignedQuantity(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value === 0) {
+    fail('QUANTITY_INVALID', `${field} must be a non-zero integer, got ${String(value)}`, field);
+  }
+  if (Math.abs(value as number) > limits.quantityMax) fail('QUANTITY_INVALID', `${field} ${String(value)} is beyond ±${limits.quantityMax}`, field);
+  return value as number;
+}
+
+function checkCount(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > limits.positionAbsMax) {
+    fail('QUANTITY_INVALID', `${field} must be an integer from 0 to ${limits.positionAbsMax}, got ${String(value)}`, field);
+  }
+  return value as number;
+}
+
+export function checkAmount(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > limits.amountMinorMax) {
+    fail('AMOUNT_INVALID', `${field} must be an integer amount in minor units from 0 to ${limits.amountMinorMax}, got ${String(value)}`, field);
+  }
+  return value as number;
+}
+
+function checkEnum<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    fail('INVALID_ARGUMENT', `${field} must be one of ${allowed.join(', ')}, got ${String(value)}`, field);
+  }
+  return value as T;
+}
+
+function checkBoolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') fail('INVALID_ARGUMENT', `${field} must be a boolean`, field);
+  return value as boolean;
+}
+
+function checkCurrency(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !isKnownCurrency(value)) {
+    fail('CURRENCY_UNKNOWN', `${field} ${String(value)} is not an ISO 4217 currency code`, field);
+  }
+  return value as string;
+}
+
+function checkLines<T>(value: unknown, field: string, each: (line: Unknown, path: string) => T, allowEmpty = false): T[] {
+  if (!Array.isArray(value)) fail('INVALID_ARGUMENT', `${field} must be a list`, field);
+  const list = value as unknown[];
+  if (list.length === 0 && !allowEmpty) fail('INVALID_ARGUMENT', `${field} must have at least one line`, field);
+  if (list.length > limits.linesMax) fail('TOO_MANY_LINES', `${field} has ${list.length} lines, more than ${limits.linesMax}`, field);
+  const seen = new Set<number>();
+  return list.map((line, index) => {
+    const path = `${field}[${index}]`;
+    if (!isObject(line)) fail('INVALID_ARGUMENT', `${path} must be an object`, path);
+    const lineNo = (line as Unknown).lineNo;
+    if (typeof lineNo !== 'number' || !Number.isSafeInteger(lineNo) || lineNo < 1 || lineNo > 9999) {
+      fail('INVALID_ARGUMENT', `${path}.lineNo must be an integer from 1 to 9999`, `${path}.lineNo`);
+    }
+    if (seen.has(lineNo as number)) fail('DUPLICATE_LINE_NUMBER', `${path}.lineNo ${String(lineNo)} appears twice`, `${path}.lineNo`);
+    seen.add(lineNo as number);
+    return each(line as Unknown, path);
+  });
+}
+
+function checkSaleLine(line: Unknown, path: string): SaleLine {
+  checkId(line.sku, `${path}.sku`);
+  checkQuantity(line.quantity, `${path}.quantity`);
+  checkAmount(line.unitPriceMinor, `${path}.unitPriceMinor`);
+  return line as unknown as SaleLine;
+}
+
+function checkReturnLine(line: Unknown, path: string): ReturnLine {
+  checkId(line.sku, `${path}.sku`);
+  checkQuantity(line.quantity, `${path}.quantity`);
+  checkEnum(line.disposition, buckets, `${path}.disposition`);
+  if (line.receiptLineNo !== undefined && (typeof line.receiptLineNo !== 'number' || !Number.isSafeInteger(line.receiptLineNo) || line.receiptLineNo < 1)) {
+    fail('INVALID_ARGUMENT', `${path}.receiptLineNo must be a positive integer`, `${path}.receiptLineNo`);
+  }
+  if (line.unitRefundMinor !== undefined) checkAmount(line.unitRefundMinor, `${path}.unitRefundMinor`);
+  return line as unknown as ReturnLine;
+}
+
+function checkTenders(value: unknown, field: string, totalMinor: number): Tender[] {
+  if (!Array.isArray(value) || value.length === 0) fail('INVALID_ARGUMENT', `${field} must be a non-empty list`, field);
+  const list = value as unknown[];
+  if (list.length > limits.tendersMax) fail('TOO_MANY_LINES', `${field} has ${list.length} tenders, more than ${limits.tendersMax}`, field);
+  let sumMinor = 0;
+  list.forEach((tender, index) => {
+    const path = `${field}[${index}]`;
+    if (!isObject(tender)) fail('INVALID_ARGUMENT', `${path} must be an object`, path);
+    const t = tender as Unknown;
+    checkEnum(t.tenderType, tenderTypes, `${path}.tenderType`);
+    sumMinor += checkAmount(t.amountMinor, `${path}.amountMinor`);
+    if (t.cardMasked !== undefined) checkMaskedPan(t.cardMasked, `${path}.cardMasked`);
+  });
+  if (sumMinor !== totalMinor) {
+    fail('TENDER_TOTAL_MISMATCH', `${field} add up to ${sumMinor}, but the lines total ${totalMinor}`, field);
+  }
+  return list as Tender[];
+}
+
+/** A card reference must already be masked or tokenized: a clear PAN is refused, never stored. */
+function checkMaskedPan(value: unknown, field: string): void {
+  checkId(value, field, 32);
+  if (/^\d{12,19}$/.test(value as string)) {
+    fail('INVALID_ARGUMENT', `${field} looks like a clear card number; send it masked (first 6 / last 4) or tokenized`, field);
+  }
+}
+
+export function linesTotalMinor(lines: readonly { quantity: number; unitPriceMinor: number }[], field: string): number {
+  let total = 0;
+  for (const line of lines) total += line.quantity * line.unitPriceMinor;
+  if (!Number.isSafeInteger(total) || total > limits.amountMinorMax) {
+    fail('AMOUNT_INVALID', `${field} total ${total} is more than ${limits.amountMinorMax}`, field);
+  }
+  return total;
+}
+
+const policyChecks: Record<keyof Policy, (value: unknown, field: string) => void> = {
+  returnWindowDays: (v, f) => checkRange(v, f, 0, limits.returnWindowDaysMax),
+  nonReceiptedAmountMaxMinor: (v, f) => checkAmount(v, f),
+  velocityReturnsMax: (v, f) => checkRange(v, f, 0, limits.velocityReturnsMax),
+  velocityPeriodMs: (v, f) => checkRange(v, f, 1000, 366 * 24 * 3600 * 1000),
+  holdTtlMs: (v, f) => checkRange(v, f, limits.holdTtlMsMin, limits.holdTtlMsMax),
+  backorderAllowed: (v, f) => checkBoolean(v, f),
+  offlineFloorLimitMinor: (v, f) => checkAmount(v, f),
+  refundToOriginalTender: (v, f) => checkBoolean(v, f),
+};
+
+function checkRange(value: unknown, field: string, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    fail('INVALID_ARGUMENT', `${field} must be an integer from ${min} to ${max}, got ${String(value)}`, field);
+  }
+}
+
+export function checkPolicy(value: unknown, field: string): Partial<Policy> {
+  if (!isObject(value)) fail('INVALID_ARGUMENT', `${field} must be an object`, field);
+  for (const [key, fieldValue] of Object.entries(value as Unknown)) {
+    if (fieldValue === undefined) continue;
+    const check = policyChecks[key as keyof Policy];
+    if (check === undefined) fail('INVALID_ARGUMENT', `${field}.${key} is not a policy setting`, `${field}.${key}`);
+    else check(fieldValue, `${field}.${key}`);
+  }
+  return value as Partial<Policy>;
+}
+
+function checkOverride(value: unknown): void {
+  if (value === undefined) return;
+  if (!isObject(value)) fail('INVALID_ARGUMENT', 'override must be an object', 'override');
+  checkId((value as Unknown).operatorId, 'override.operatorId');
+  checkId((value as Unknown).reasonCode, 'override.reasonCode');
+}
+
+function checkReplacement(value: unknown, required: boolean): void {
+  if (value === undefined) {
+    if (required) fail('INVALID_ARGUMENT', 'replacement is required for an exchange', 'replacement');
+    return;
+  }
+  if (!isObject(value)) fail('INVALID_ARGUMENT', 'replacement must be an object', 'replacement');
+  const replacement = value as Unknown;
+  checkId(replacement.receiptId, 'replacement.receiptId');
+  const lines = checkLines(replacement.lines, 'replacement.lines', checkSaleLine);
+  linesTotalMinor(lines, 'replacement.lines');
+}
+
+type Checker = (c: Unknown) => void;
+
+const checkers: Record<Command['type'], Checker> = {
+  UpsertStore: (c) => {
+    checkId(c.storeId, 'storeId');
+    checkText(c.name, 'name');
+    checkCurrency(c.currency, 'currency');
+    if (c.policy !== undefined) checkPolicy(c.policy, 'policy');
+  },
+  UpsertSku: (c) => {
+    checkId(c.sku, 'sku');
+    checkText(c.description, 'description');
+    checkBoolean(c.returnable, 'returnable');
+    checkRange(c.returnWindowDays, 'returnWindowDays', 0, limits.returnWindowDaysMax);
+  },
+  ReceiveStock: (c) => {
+    checkStoreSku(c);
+    checkEnum(c.bucket, buckets, 'bucket');
+    checkQuantity(c.quantity, 'quantity');
+    checkText(c.reference, 'reference');
+  },
+  AdjustStock: (c) => {
+    checkStoreSku(c);
+    checkEnum(c.bucket, buckets, 'bucket');
+    checkSignedQuantity(c.delta, 'delta');
+    checkId(c.reason, 'reason', limits.textLengthMax);
+  },
+  CountStock: (c) => {
+    checkStoreSku(c);
+    checkEnum(c.bucket, buckets, 'bucket');
+    checkCount(c.countedQuantity, 'countedQuantity');
+  },
+  TransferStock: (c) => {
+    checkStoreSku(c);
+    checkEnum(c.fromBucket, buckets, 'fromBucket');
+    checkEnum(c.toBucket, buckets, 'toBucket');
+    if (c.fromBucket === c.toBucket) fail('INVALID_ARGUMENT', 'fromBucket and toBucket must differ', 'toBucket');
+    checkQuantity(c.quantity, 'quantity');
+  },
+  RecordSale: (c) => checkReceiptCommand(c),
+  ImportReceipt: (c) => {
+    checkReceiptCommand(c);
+    checkRange(c.soldAtMs, 'soldAtMs', 0, Number.MAX_SAFE_INTEGER);
+  },
+  AuthorizeReturn: (c) => checkReturnCommand(c, false),
+  Exchange: (c) => checkReturnCommand(c, true),
+  CompleteReturn: (c) => {
+    checkId(c.storeId, 'storeId');
+    checkId(c.returnId, 'returnId');
+    if (c.lines !== undefined) {
+      checkLines(c.lines, 'lines', (line, path) => checkQuantity(line.quantity, `${path}.quantity`));
+    }
+  },
+  VoidReturn: (c) => {
+    checkId(c.storeId, 'storeId');
+    checkId(c.returnId, 'returnId');
+    checkText(c.reason, 'reason');
+  },
+};
+
+function checkStoreSku(c: Unknown): void {
+  checkId(c.storeId, 'storeId');
+  checkId(c.sku, 'sku');
+}
+
+function checkReceiptCommand(c: Unknown): void {
+  checkId(c.storeId, 'storeId');
+  checkId(c.receiptId, 'receiptId');
+  checkEnum(c.channel, channels, 'channel');
+  checkCurrency(c.currency, 'currency');
+  checkOptionalId(c.customerToken, 'customerToken');
+  const lines = checkLines(c.lines, 'lines', checkSaleLine);
+  checkTenders(c.tenders, 'tenders', linesTotalMinor(lines, 'lines'));
+}
+
+function checkReturnCommand(c: Unknown, isExchange: boolean): void {
+  checkId(c.storeId, 'storeId');
+  checkId(c.returnId, 'returnId');
+  checkOptionalId(c.receiptId, 'receiptId');
+  checkOptionalId(c.customerToken, 'customerToken');
+  const lines = checkLines(c.lines, 'lines', checkReturnLine);
+  if (c.receiptId === undefined) {
+    lines.forEach((line, index) => {
+      if (line.unitRefundMinor === undefined) {
+        fail('INVALID_ARGUMENT', `lines[${index}].unitRefundMinor is required for a non-receipted return`, `lines[${index}].unitRefundMinor`);
+      }
+    });
+  } else {
+    lines.forEach((line, index) => {
+      if (line.receiptLineNo === undefined) {
+        fail('INVALID_ARGUMENT', `lines[${index}].receiptLineNo is required for a receipted return`, `lines[${index}].receiptLineNo`);
+      }
+    });
+  }
+  checkOverride(c.override);
+  checkReplacement(c.replacement, isExchange);
+}
+
+/** Checks an envelope and its command; throws LedgerError on the first problem. */
+export function validateEnvelope(envelope: unknown): Envelope {
+  if (!isObject(envelope)) fail('INVALID_ARGUMENT', 'envelope must be an object', 'envelope');
+  const e = envelope as Unknown;
+  checkId(e.idempotencyId, 'idempotencyId', limits.idempotencyIdLengthMax);
+  if (!isObject(e.actor)) fail('INVALID_ARGUMENT', 'actor must be an object', 'actor');
+  const actor = e.actor as Unknown;
+  checkOptionalId(actor.terminalId, 'actor.terminalId');
+  checkOptionalId(actor.operatorId, 'actor.operatorId');
+  if (!isObject(e.command)) fail('INVALID_ARGUMENT', 'command must be an object', 'command');
+  const command = e.command as Unknown;
+  const checker = checkers[command.type as Command['type']];
+  if (checker === undefined || !Object.prototype.hasOwnProperty.call(checkers, command.type as string)) {
+    fail('UNKNOWN_COMMAND', `command type ${String(command.type)} is not known`, 'command.type');
+  }
+  checker(command);
+  return envelope as Envelope;
+}
