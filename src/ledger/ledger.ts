@@ -94,11 +94,11 @@ export class Ledger extends LedgerReader {
     await this.execute([]);
   }
 
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.tail;
-    await this.env.root.close();
+    await super.close();
   }
 
   private async runBatch(envelopes: readonly unknown[]): Promise<Outcome[]> {

@@ -67,6 +67,10 @@ export class LedgerReader {
     return entries;
   }
 
+  async close(): Promise<void> {
+    await this.env.root.close();
+  }
+
   /** Checks the hash chain and recomputes every balance from the journal, in one snapshot. */
   verify(): VerifyReport {
     const transaction = this.env.root.useReadTransaction();

@@ -1,0 +1,101 @@
+/**
+ * The ledger run inline on the main thread, behind the same CommandSink as the pool. It exists
+ * so that the pool's worth is measured (bench), not assumed; and for tools that want one process
+ * and one thread. Same layout, same batching per event-loop turn, same bounds.
+ */
+import { availableParallelism } from 'node:os';
+import { Ledger } from '../ledger/index.js';
+import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
+import { limits } from '../ledger/index.js';
+import { openLayout, shardPath } from './layout.js';
+import { poolDefaults } from './pool.js';
+import type { CommandSink, ShardStats } from './pool.js';
+import { shardOf } from './routing.js';
+
+interface InlineShard {
+  ledger: Ledger;
+  outbox: { envelope: unknown; resolve: (outcome: Outcome) => void }[];
+  running: number;
+  scheduled: boolean;
+  committedCommands: number;
+  committedBatches: number;
+}
+
+export class InlineSink implements CommandSink {
+  private closing = false;
+
+  private constructor(
+    readonly shardCount: number,
+    private readonly shards: InlineShard[],
+    private readonly queueCommandsMax: number,
+  ) {}
+
+  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; defaultPolicy?: Partial<Policy> }): InlineSink {
+    const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
+    const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
+      ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
+      outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
+    }));
+    return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax);
+  }
+
+  async submit(envelope: Envelope): Promise<Outcome> {
+    const command = envelope.command as { type?: unknown; storeId?: unknown };
+    if (command.type === 'UpsertSku') {
+      const outcomes = await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope)));
+      return outcomes.find((outcome) => !outcome.ok) ?? outcomes[0] ?? { ok: false, error: { code: 'INTERNAL', message: 'no shards' } };
+    }
+    const shard = this.shards[shardOf(typeof command.storeId === 'string' ? command.storeId : '', this.shardCount)];
+    if (shard === undefined) return { ok: false, error: { code: 'INTERNAL', message: 'no shard' } };
+    return this.enqueue(shard, envelope);
+  }
+
+  private enqueue(shard: InlineShard, envelope: unknown): Promise<Outcome> {
+    if (this.closing) return Promise.resolve({ ok: false, error: { code: 'SHUTTING_DOWN', message: 'the node is shutting down' } });
+    if (shard.outbox.length + shard.running >= this.queueCommandsMax) {
+      return Promise.resolve({ ok: false, error: { code: 'OVERLOADED', message: `queue full (queueCommandsMax ${this.queueCommandsMax})` } });
+    }
+    return new Promise((resolve) => {
+      shard.outbox.push({ envelope, resolve });
+      if (!shard.scheduled) {
+        shard.scheduled = true;
+        setImmediate(() => void this.drain(shard));
+      }
+    });
+  }
+
+  private async drain(shard: InlineShard): Promise<void> {
+    shard.scheduled = false;
+    while (shard.outbox.length > 0 && shard.running === 0) {
+      const batch = shard.outbox.splice(0, limits.batchCommandsMax);
+      shard.running = batch.length;
+      const outcomes = await shard.ledger.execute(batch.map((item) => item.envelope));
+      shard.running = 0;
+      shard.committedCommands += batch.length;
+      shard.committedBatches += 1;
+      batch.forEach((item, index) => item.resolve(outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } }));
+    }
+  }
+
+  reader(storeId: string): LedgerReader {
+    const shard = this.shards[shardOf(storeId, this.shardCount)];
+    if (shard === undefined) throw new Error(`no shard for ${storeId}`);
+    return shard.ledger;
+  }
+
+  readers(): readonly LedgerReader[] {
+    return this.shards.map((shard) => shard.ledger);
+  }
+
+  stats(): ShardStats[] {
+    return this.shards.map((shard, index) => ({
+      shard: index, alive: true, queuedCommands: shard.outbox.length + shard.running,
+      committedCommands: shard.committedCommands, committedBatches: shard.committedBatches, restarts: 0,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.shards.map((shard) => shard.ledger.close()));
+  }
+}

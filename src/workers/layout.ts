@@ -1,0 +1,82 @@
+/**
+ * The data directory: a manifest (tillgate.json) that records the shard count chosen at creation,
+ * and one LMDB environment per shard in shard-NN/. Reopening with another count is refused,
+ * because stores would silently move to shards that do not hold their data.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const manifestName = 'tillgate.json';
+export const formatVersion = 1;
+export const shardCountMax = 256;
+
+export interface Manifest {
+  formatVersion: number;
+  shardCount: number;
+  createdAtMs: number;
+}
+
+export class LayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LayoutError';
+  }
+}
+
+export function shardPath(dataDir: string, shard: number): string {
+  return join(dataDir, `shard-${String(shard).padStart(2, '0')}`);
+}
+
+function readManifest(dataDir: string): Manifest | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dataDir, manifestName), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  const manifest = JSON.parse(text) as Manifest;
+  if (manifest.formatVersion !== formatVersion || !Number.isInteger(manifest.shardCount) || manifest.shardCount < 1) {
+    throw new LayoutError(`${join(dataDir, manifestName)} is not a tillgate ${formatVersion} manifest`);
+  }
+  return manifest;
+}
+
+/** Writes the manifest atomically (temp file, fsync, rename, fsync of the directory). */
+function writeManifest(dataDir: string, manifest: Manifest): void {
+  const temp = join(dataDir, `${manifestName}.tmp`);
+  writeFileSync(temp, `${JSON.stringify(manifest, null, 2)}\n`);
+  const fd = openSync(temp, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temp, join(dataDir, manifestName));
+  const dirFd = openSync(dataDir, 'r');
+  fsyncSync(dirFd);
+  closeSync(dirFd);
+}
+
+/**
+ * Opens (or creates) a data directory. `shardCount` undefined means: use the recorded count, or
+ * `defaultShardCount` for a new directory.
+ */
+export function openLayout(dataDir: string, shardCount: number | undefined, defaultShardCount: number): Manifest {
+  mkdirSync(dataDir, { recursive: true });
+  const existing = readManifest(dataDir);
+  if (existing !== undefined) {
+    if (shardCount !== undefined && shardCount !== existing.shardCount) {
+      throw new LayoutError(
+        `data directory ${dataDir} was created with ${existing.shardCount} shards; it cannot be opened with ${shardCount} ` +
+          '(stores are routed by shard count). Omit the shard count or use the recorded one.',
+      );
+    }
+    return existing;
+  }
+  const count = shardCount ?? defaultShardCount;
+  if (!Number.isInteger(count) || count < 1 || count > shardCountMax) {
+    throw new LayoutError(`shard count must be an integer from 1 to ${shardCountMax}, got ${count}`);
+  }
+  const manifest: Manifest = { formatVersion, shardCount: count, createdAtMs: Date.now() };
+  for (let shard = 0; shard < count; shard += 1) mkdirSync(shardPath(dataDir, shard), { recursive: true });
+  writeManifest(dataDir, manifest);
+  return manifest;
+}

@@ -1,0 +1,276 @@
+/**
+ * The shard pool: one writer thread per shard, bounded queues, reads without a hop.
+ *
+ * Commands are routed by store; within one event-loop turn the pool gathers every command for a
+ * shard into one message (fewer port crossings), and the writer batches further into group
+ * commits. A shard whose queue is full refuses at once (OVERLOADED), never queues without limit.
+ * A writer that dies fails its in-flight commands (SHARD_UNAVAILABLE, safe to retry with the same
+ * idempotency id: the ledger replays what was committed) and is restarted.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { openReader } from '../ledger/index.js';
+import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
+import { limits } from '../ledger/index.js';
+import { openLayout, shardPath } from './layout.js';
+import { decodeMessage, encodeMessage } from './messages.js';
+import type { FromWriter } from './messages.js';
+import { shardOf } from './routing.js';
+import type { WriterData } from './shard-worker.js';
+
+export interface PoolOptions {
+  dataDir: string;
+  /** Fixed at creation; undefined means the recorded count, or the number of cores for a new directory. */
+  shardCount?: number;
+  /** Commands queued or in flight per shard before new ones are refused. */
+  queueCommandsMax?: number;
+  batchCommandsMax?: number;
+  expirySweepIntervalMs?: number;
+  restartDelayMsMax?: number;
+  defaultPolicy?: Partial<Policy>;
+  idempotencyRetentionMs?: number;
+  idempotencyRecordsMax?: number;
+  /** Called when a writer dies unexpectedly (for logs and metrics). */
+  onWriterExit?: (shard: number, reason: string) => void;
+  /** Called after each committed batch (for metrics). */
+  onCommitted?: (shard: number, commands: number) => void;
+}
+
+export const poolDefaults = Object.freeze({
+  queueCommandsMax: 8192,
+  batchCommandsMax: 1024,
+  expirySweepIntervalMs: 1000,
+  restartDelayMsMax: 5000,
+  idempotencyRetentionMs: 7 * 24 * 3600 * 1000,
+  idempotencyRecordsMax: 5_000_000,
+});
+
+export interface ShardStats {
+  shard: number;
+  alive: boolean;
+  queuedCommands: number;
+  committedCommands: number;
+  committedBatches: number;
+  restarts: number;
+}
+
+/** What the gRPC server and the TCP gateway submit through: the pool, or the inline ledger. */
+export interface CommandSink {
+  readonly shardCount: number;
+  submit(envelope: Envelope): Promise<Outcome>;
+  reader(storeId: string): LedgerReader;
+  readers(): readonly LedgerReader[];
+  stats(): ShardStats[];
+  close(): Promise<void>;
+}
+
+
+const refusal = (code: string, message: string): Outcome => ({ ok: false, error: { code, message } });
+
+class Shard {
+  worker: Worker | undefined;
+  ready = false;
+  outbox: { envelope: unknown; resolve: (outcome: Outcome) => void }[] = [];
+  inflight = new Map<number, { resolvers: ((outcome: Outcome) => void)[] }>();
+  inflightCommands = 0;
+  flushScheduled = false;
+  committedCommands = 0;
+  committedBatches = 0;
+  restarts = 0;
+  closed: (() => void) | undefined;
+
+  constructor(readonly index: number) {}
+
+  get queued(): number {
+    return this.outbox.length + this.inflightCommands;
+  }
+}
+
+export class ShardPool implements CommandSink {
+  readonly shardCount: number;
+  private readonly shards: Shard[];
+  private readonly shardReaders: LedgerReader[];
+  private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted'>> & PoolOptions;
+  private nextId = 1;
+  private closing = false;
+
+  private constructor(options: PoolOptions, shardCount: number) {
+    this.options = { ...poolDefaults, defaultPolicy: {}, ...options };
+    this.shardCount = shardCount;
+    this.shards = Array.from({ length: shardCount }, (_, index) => new Shard(index));
+    this.shardReaders = [];
+  }
+
+  static async start(options: PoolOptions): Promise<ShardPool> {
+    const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
+    const pool = new ShardPool(options, manifest.shardCount);
+    await Promise.all(pool.shards.map((shard) => pool.spawn(shard)));
+    for (let index = 0; index < manifest.shardCount; index += 1) {
+      pool.shardReaders.push(openReader(shardPath(options.dataDir, index), { defaultPolicy: pool.options.defaultPolicy }));
+    }
+    return pool;
+  }
+
+  shardFor(storeId: string): number {
+    return shardOf(storeId, this.shardCount);
+  }
+
+  reader(storeId: string): LedgerReader {
+    const reader = this.shardReaders[this.shardFor(storeId)];
+    if (reader === undefined) throw new Error(`no reader for store ${storeId}`);
+    return reader;
+  }
+
+  readers(): readonly LedgerReader[] {
+    return this.shardReaders;
+  }
+
+  /** Routes by store; the SKU catalog is replicated, so UpsertSku goes to every shard. */
+  async submit(envelope: Envelope): Promise<Outcome> {
+    const command = envelope.command as { type?: unknown; storeId?: unknown };
+    if (command.type === 'UpsertSku') {
+      const outcomes = await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope)));
+      return outcomes.find((outcome) => !outcome.ok) ?? outcomes[0] ?? refusal('INTERNAL', 'no shards');
+    }
+    const storeId = typeof command.storeId === 'string' ? command.storeId : '';
+    const shard = this.shards[this.shardFor(storeId)];
+    if (shard === undefined) return refusal('INTERNAL', 'no shard for store');
+    return this.enqueue(shard, envelope);
+  }
+
+  private enqueue(shard: Shard, envelope: unknown): Promise<Outcome> {
+    if (this.closing) return Promise.resolve(refusal('SHUTTING_DOWN', 'the node is shutting down'));
+    if (shard.queued >= this.options.queueCommandsMax) {
+      return Promise.resolve(refusal('OVERLOADED', `shard ${shard.index} has ${shard.queued} commands queued (queueCommandsMax ${this.options.queueCommandsMax})`));
+    }
+    return new Promise((resolve) => {
+      shard.outbox.push({ envelope, resolve });
+      this.scheduleFlush(shard);
+    });
+  }
+
+  private scheduleFlush(shard: Shard): void {
+    if (shard.flushScheduled || !shard.ready) return;
+    shard.flushScheduled = true;
+    setImmediate(() => this.flush(shard));
+  }
+
+  private flush(shard: Shard): void {
+    shard.flushScheduled = false;
+    const worker = shard.worker;
+    if (!shard.ready || worker === undefined) return;
+    while (shard.outbox.length > 0) {
+      const chunk = shard.outbox.splice(0, limits.batchCommandsMax);
+      const id = this.nextId++;
+      shard.inflight.set(id, { resolvers: chunk.map((item) => item.resolve) });
+      shard.inflightCommands += chunk.length;
+      worker.postMessage(encodeMessage({ kind: 'execute', id, envelopes: chunk.map((item) => item.envelope) }));
+    }
+  }
+
+  private spawn(shard: Shard): Promise<void> {
+    const data: WriterData = {
+      shard: shard.index,
+      path: shardPath(this.options.dataDir, shard.index),
+      batchCommandsMax: this.options.batchCommandsMax,
+      expirySweepIntervalMs: this.options.expirySweepIntervalMs,
+      defaultPolicy: this.options.defaultPolicy ?? {},
+      idempotencyRetentionMs: this.options.idempotencyRetentionMs,
+      idempotencyRecordsMax: this.options.idempotencyRecordsMax,
+    };
+    const worker = startWorker(writerEntry, data, `shard-${shard.index}`);
+    shard.worker = worker;
+    return new Promise((resolve, reject) => {
+      worker.on('message', (bytes: Uint8Array) => this.onMessage(shard, decodeMessage<FromWriter>(bytes), resolve));
+      worker.once('error', (error) => {
+        if (!shard.ready) reject(error);
+        this.options.onWriterExit?.(shard.index, error.message);
+      });
+      worker.once('exit', (code) => this.onExit(shard, worker, code));
+    });
+  }
+
+  private onMessage(shard: Shard, message: FromWriter, ready: () => void): void {
+    if (message.kind === 'result') {
+      const entry = shard.inflight.get(message.id);
+      if (entry === undefined) return;
+      shard.inflight.delete(message.id);
+      shard.inflightCommands -= entry.resolvers.length;
+      entry.resolvers.forEach((resolve, index) => resolve(message.outcomes[index] ?? refusal('INTERNAL', 'missing outcome')));
+    } else if (message.kind === 'committed') {
+      shard.committedCommands += message.commands;
+      shard.committedBatches += message.batches;
+      this.options.onCommitted?.(shard.index, message.commands);
+    } else if (message.kind === 'ready') {
+      shard.ready = true;
+      ready();
+      this.scheduleFlush(shard);
+    } else {
+      shard.closed?.();
+    }
+  }
+
+  /** A writer that exits while the pool runs has crashed: fail its in-flight work, restart it. */
+  private onExit(shard: Shard, worker: Worker, code: number): void {
+    if (shard.worker !== worker) return;
+    shard.ready = false;
+    shard.worker = undefined;
+    const failed = refusal('SHARD_UNAVAILABLE', `the writer of shard ${shard.index} stopped (exit ${code}); retry with the same idempotency id`);
+    for (const entry of shard.inflight.values()) entry.resolvers.forEach((resolve) => resolve(failed));
+    shard.inflight.clear();
+    shard.inflightCommands = 0;
+    shard.closed?.();
+    if (this.closing) return;
+    this.options.onWriterExit?.(shard.index, `exit ${code}`);
+    shard.restarts += 1;
+    const delayMs = Math.min(this.options.restartDelayMsMax, 50 * 2 ** Math.min(shard.restarts, 10));
+    setTimeout(() => {
+      if (!this.closing) this.spawn(shard).catch((error: unknown) => this.options.onWriterExit?.(shard.index, String(error)));
+    }, delayMs).unref();
+  }
+
+  /** Test hook and operator tool: stops a writer abruptly, as a crash would. */
+  async killShard(index: number): Promise<void> {
+    await this.shards[index]?.worker?.terminate();
+  }
+
+  stats(): ShardStats[] {
+    return this.shards.map((shard) => ({
+      shard: shard.index,
+      alive: shard.ready,
+      queuedCommands: shard.queued,
+      committedCommands: shard.committedCommands,
+      committedBatches: shard.committedBatches,
+      restarts: shard.restarts,
+    }));
+  }
+
+  /** Stops taking work, lets every writer finish its queue and close its ledger. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const shard of this.shards) this.flush(shard);
+    await Promise.all(this.shards.map((shard) => this.closeShard(shard)));
+    for (const reader of this.shardReaders) await reader.close();
+  }
+
+  private async closeShard(shard: Shard): Promise<void> {
+    const worker = shard.worker;
+    if (worker === undefined) return;
+    const closed = new Promise<void>((resolve) => {
+      shard.closed = resolve;
+    });
+    worker.postMessage(encodeMessage({ kind: 'close' }));
+    await closed;
+    await worker.terminate();
+  }
+}
+
+const writerEntry = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
+
+/** Starts a worker entry; under tsx (tests, development) through the loader shim. */
+export function startWorker(entry: URL, data: object, name: string): Worker {
+  const options = { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect')), name };
+  if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, workerData: data });
+  return new Worker(new URL('./tsx-boot.mjs', import.meta.url), { ...options, workerData: { ...data, entry: entry.href } });
+}
