@@ -1,0 +1,112 @@
+import test from 'ava';
+import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError } from '../../src/workers/index.js';
+import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
+import { tempDir } from '../helpers/tmp.js';
+import { envelope, sale, setupCommands } from '../helpers/commands.js';
+
+async function submitAll(pool: { submit: ShardPool['submit'] }, commands: Parameters<typeof envelope>[0][]): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const command of commands) outcomes.push(await pool.submit(envelope(command)));
+  return outcomes;
+}
+
+test('routing is stable across calls and spreads 10,000 stores within 10% of even over 2, 4 and 8 shards', (t) => {
+  t.is(shardOf('store-0042', 4), shardOf('store-0042', 4));
+  // Published FNV-1a 32-bit test vectors: a change of hash would move every store off its shard.
+  t.is(hashStoreId(''), 0x811c9dc5);
+  t.is(hashStoreId('a'), 0xe40c292c);
+  t.is(hashStoreId('foobar'), 0xbf9cf968);
+  t.is(shardOf('foobar', 7), 0xbf9cf968 % 7);
+  for (const count of [2, 4, 8]) {
+    const perShard = new Array<number>(count).fill(0);
+    for (let i = 0; i < 10_000; i += 1) perShard[shardOf(`store-${i}`, count)] = (perShard[shardOf(`store-${i}`, count)] ?? 0) + 1;
+    const even = 10_000 / count;
+    for (const n of perShard) t.true(Math.abs(n - even) / even < 0.1, `shard load ${n} vs even ${even} over ${count} shards`);
+  }
+});
+
+test('a data directory keeps the shard count it was created with and refuses another', (t) => {
+  const dir = tempDir(t);
+  t.is(openLayout(dir, 3, 2).shardCount, 3);
+  t.is(openLayout(dir, undefined, 2).shardCount, 3);
+  const error = t.throws(() => openLayout(dir, 4, 2), { instanceOf: LayoutError });
+  t.regex(error.message, /created with 3 shards; it cannot be opened with 4/);
+});
+
+test('commands route to their store\'s shard and reads come from read-only handles', async (t) => {
+  const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 2, expirySweepIntervalMs: 50 });
+  t.teardown(() => pool.close());
+  const stores = ['north', 'south', 'east', 'west'];
+  const setup = await submitAll(pool, setupCommands(stores, ['SKU1'], 50));
+  t.true(setup.every((outcome) => outcome.ok));
+  for (const storeId of stores) {
+    const outcome = await pool.submit(envelope(sale(storeId, `R-${storeId}`, 'SKU1', 3)));
+    t.true(outcome.ok);
+    t.is(pool.reader(storeId).getPosition(storeId, 'SKU1')?.sellable, 47);
+    // The store's data lives only on its own shard.
+    const other = pool.readers()[1 - pool.shardFor(storeId)];
+    t.is(other?.getReceipt(storeId, `R-${storeId}`), undefined);
+  }
+  for (const reader of pool.readers()) t.true(reader.verify().ok);
+});
+
+test('a saturated shard refuses new work at once with OVERLOADED instead of queuing it', async (t) => {
+  const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 1, queueCommandsMax: 16 });
+  t.teardown(() => pool.close());
+  await submitAll(pool, setupCommands(['s1'], ['A'], 1000));
+  const pending = Array.from({ length: 64 }, (_, i) => pool.submit(envelope(sale('s1', `r${i}`, 'A', 1))));
+  const outcomes = await Promise.all(pending);
+  const refused = outcomes.filter((outcome) => !outcome.ok && outcome.error.code === 'OVERLOADED');
+  const accepted = outcomes.filter((outcome) => outcome.ok);
+  t.is(accepted.length, 16);
+  t.is(refused.length, 48);
+  t.is(pool.reader('s1').getPosition('s1', 'A')?.sellable, 1000 - 16);
+});
+
+test('a killed writer is restarted; acknowledged commands survive and unacknowledged ones can be retried', async (t) => {
+  const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 1 });
+  t.teardown(() => pool.close());
+  await submitAll(pool, setupCommands(['s1'], ['A'], 10_000));
+  const acknowledged = await Promise.all(Array.from({ length: 200 }, (_, i) => pool.submit(envelope(sale('s1', `before-${i}`, 'A', 1)))));
+  t.true(acknowledged.every((outcome) => outcome.ok));
+  const inFlight = Array.from({ length: 500 }, (_, i) => envelope(sale('s1', `during-${i}`, 'A', 1)));
+  const racing = inFlight.map((item) => pool.submit(item));
+  await pool.killShard(0);
+  const raced = await Promise.all(racing);
+  for (const outcome of raced) t.true(outcome.ok || outcome.error.code === 'SHARD_UNAVAILABLE');
+  // Retry everything with the same idempotency ids until the restarted writer answers.
+  let retried: Outcome[] = [];
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    retried = await Promise.all(inFlight.map((item) => pool.submit(item)));
+    if (retried.every((outcome) => outcome.ok)) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.true(retried.every((outcome) => outcome.ok));
+  t.is(pool.stats()[0]?.restarts, 1);
+  const reader = pool.reader('s1');
+  for (let i = 0; i < 200; i += 1) t.truthy(reader.getReceipt('s1', `before-${i}`));
+  t.is(reader.getPosition('s1', 'A')?.sellable, 10_000 - 700);
+  t.true(reader.verify().ok);
+});
+
+test('concurrent returns against one receipt from many terminals never exceed what was sold', async (t) => {
+  for (const sink of [await ShardPool.start({ dataDir: tempDir(t), shardCount: 2 }), InlineSink.open({ dataDir: tempDir(t), shardCount: 2 })]) {
+    t.teardown(() => sink.close());
+    await submitAll(sink, setupCommands(['s1'], ['A'], 100));
+    t.true((await sink.submit(envelope(sale('s1', 'R1', 'A', 10)))).ok);
+    const attempts = Array.from({ length: 40 }, (_, i) => sink.submit(envelope({
+      type: 'AuthorizeReturn', storeId: 's1', returnId: `ret-${i}`, receiptId: 'R1',
+      lines: [{ lineNo: 1, receiptLineNo: 1, sku: 'A', quantity: 1 + (i % 3), disposition: 'SELLABLE' }],
+    }, `T${i}`)));
+    const outcomes = await Promise.all(attempts);
+    const approved = outcomes.reduce((sum, outcome) => {
+      if (!outcome.ok) return sum;
+      const result = outcome.result as AuthorizeResult;
+      return sum + (result.lines[0]?.approvedQuantity ?? 0);
+    }, 0);
+    t.is(approved, 10);
+    const receipt = sink.reader('s1').getReceipt('s1', 'R1');
+    t.is(receipt?.lines[0]?.heldQuantity, 10);
+    t.true(sink.reader('s1').verify().ok);
+  }
+});
