@@ -4,7 +4,7 @@
  * gap or reordering is detectable. The deltas are the whole state change: verify() recomputes
  * every balance from them.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { Actor, Bucket, CommandType } from './types.js';
 
@@ -47,7 +47,7 @@ export const hashBytes = 32;
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 
 export function chainHash(previous: Buffer, body: Buffer): Buffer {
-  return createHash('sha256').update(previous).update(body).digest();
+  return oneShotHash('sha256', Buffer.concat([previous, body]), 'buffer');
 }
 
 /** Encodes an entry as stored: its chain hash, then its body. */
@@ -65,13 +65,24 @@ export function decodeEntry(bytes: Buffer): { entry: JournalEntry; hash: Buffer;
 
 /** A stable digest of a command body for idempotency: keys sorted, undefined dropped. */
 export function bodyDigest(value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('base64url').slice(0, 32);
+  return oneShotHash('sha256', canonicalJson(value), 'base64url').slice(0, 32);
 }
 
-function canonicalJson(value: unknown): string {
+/** JSON with object keys sorted and undefined members dropped; hot path, so no intermediate arrays. */
+export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    let text = '[';
+    for (let i = 0; i < value.length; i += 1) text += (i === 0 ? '' : ',') + canonicalJson(value[i]);
+    return `${text}]`;
+  }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`).join(',')}}`;
+  const keys = Object.keys(record).sort();
+  let text = '{';
+  for (const key of keys) {
+    const member = record[key];
+    if (member === undefined) continue;
+    text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+  }
+  return `${text}}`;
 }

@@ -22,6 +22,11 @@ export type DatabaseName = (typeof databaseNames)[number];
 
 export interface Environment {
   root: RootDatabase;
+  /**
+   * The writer's copy of rarely-changing registries (stores, SKUs) as committed. Valid because the
+   * writer is the only one that changes them; read on nearly every command.
+   */
+  registryCache: Map<string, unknown>;
   dbs: Record<DatabaseName, Database<unknown, Key>>;
   /** seq -> 32-byte SHA-256 chain hash followed by the msgpack entry body. */
   journal: Database<Buffer, number>;
@@ -53,7 +58,7 @@ export function openEnvironment(options: EnvironmentOptions): Environment {
     dbs[name] = root.openDB({ name, cache: false, compression: false });
   }
   const journal = root.openDB<Buffer, number>({ name: 'journal', encoding: 'binary', cache: false, compression: false });
-  return { root, dbs, journal };
+  return { root, dbs, journal, registryCache: new Map() };
 }
 
 interface Write {
@@ -62,6 +67,10 @@ interface Write {
   /** undefined means remove. */
   value: unknown;
 }
+
+const cachedDatabases: ReadonlySet<DatabaseName> = new Set<DatabaseName>(['stores', 'skus']);
+/** Bound on cached registry entries; past it, lookups go to LMDB (still correct, only slower). */
+const registryCacheEntriesMax = 100_000;
 
 function slot(db: DatabaseName, key: Key): string {
   return `${db}\u0001${Array.isArray(key) ? key.join('\u0000') : String(key)}`;
@@ -84,7 +93,13 @@ export class Overlay {
   get<T>(db: DatabaseName, key: Key): T | undefined {
     const write = this.lookup(slot(db, key));
     if (write !== undefined) return write.value as T | undefined;
-    return this.env.dbs[db].get(key) as T | undefined;
+    if (!cachedDatabases.has(db)) return this.env.dbs[db].get(key) as T | undefined;
+    const id = slot(db, key);
+    const cache = this.env.registryCache;
+    if (cache.has(id)) return cache.get(id) as T | undefined;
+    const value = this.env.dbs[db].get(key) as T | undefined;
+    if (cache.size < registryCacheEntriesMax) cache.set(id, value);
+    return value;
   }
 
   private lookup(id: string): Write | undefined {
@@ -121,6 +136,8 @@ export class Overlay {
 
   /** Applies every write inside the current LMDB write transaction. */
   applyInTransaction(): void {
+    // The cache must not run ahead of what is committed: drop what this batch changes, refill on read.
+    for (const [id, write] of this.writes) if (cachedDatabases.has(write.db)) this.env.registryCache.delete(id);
     for (const write of this.writes.values()) {
       const db = this.env.dbs[write.db];
       if (write.value === undefined) db.removeSync(write.key);
