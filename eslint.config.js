@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/gen/**', 'data/**', 'bench/results/**', 'bin/**', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/gen/**', 'data/**', 'bench/results/**', 'bin/**', '**/*.mjs', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

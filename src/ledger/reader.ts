@@ -22,6 +22,11 @@ export class LedgerReader {
     return this.env.dbs.stores.get(storeId) as Store | undefined;
   }
 
+  /** The store's policy with the ledger default filling what it does not override. */
+  effectivePolicyOf(store: Store): Policy {
+    return { ...this.defaultPolicy, ...store.policy };
+  }
+
   getSku(sku: string): Sku | undefined {
     return this.env.dbs.skus.get(sku) as Sku | undefined;
   }

@@ -28,6 +28,11 @@ export function readReceipt(tx: Overlay, storeId: string, receiptId: string): Re
   return tx.get<Receipt>('receipts', [storeId, receiptId]);
 }
 
+/** A receipt id is taken once a receipt has it, or a held exchange will give it to its replacement. */
+export function receiptIdTaken(tx: Overlay, storeId: string, receiptId: string): boolean {
+  return readReceipt(tx, storeId, receiptId) !== undefined || tx.get<string>('reservedReceiptIds', [storeId, receiptId]) !== undefined;
+}
+
 export function readReturn(tx: Overlay, storeId: string, returnId: string): ReturnRecord | undefined {
   return tx.get<ReturnRecord>('returns', [storeId, returnId]);
 }

@@ -13,6 +13,7 @@ export const databaseNames = [
   'positions', // [storeId, sku] -> Position
   'receipts', // [storeId, receiptId] -> Receipt
   'returns', // [storeId, returnId] -> ReturnRecord
+  'reservedReceiptIds', // [storeId, receiptId] -> returnId, for replacement receipts of held exchanges
   'expiry', // [expiresAtMs, storeId, returnId] -> true, for held returns only
   'velocity', // [storeId, customerToken] -> number[] (approved-return times, newest last)
   'idempotency', // idempotencyId -> IdempotencyRecord
@@ -104,6 +105,18 @@ export class Overlay {
 
   private lookup(id: string): Write | undefined {
     return this.writes.get(id) ?? this.parent?.lookup(id);
+  }
+
+  /**
+   * Values of committed keys in [start, end), each read through the overlay so this batch's
+   * changes count. Keys first written in this batch are not seen: callers use it for checks
+   * where that gap cannot matter (documented where used).
+   */
+  *committedRange<T>(db: DatabaseName, start: Key, end: Key): Generator<T> {
+    for (const key of this.env.dbs[db].getKeys({ start, end })) {
+      const value = this.get<T>(db, key);
+      if (value !== undefined) yield value;
+    }
   }
 
   put(db: DatabaseName, key: Key, value: unknown): void {

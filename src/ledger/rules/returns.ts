@@ -5,7 +5,7 @@
  */
 import { fail } from '../errors.js';
 import type { Delta } from '../journal.js';
-import { applyDeltas, effectivePolicy, readReceipt, readReturn, requireSku, requireStore } from '../state.js';
+import { applyDeltas, effectivePolicy, readReceipt, readReturn, receiptIdTaken, requireSku, requireStore } from '../state.js';
 import type { Overlay } from '../storage.js';
 import type {
   AuthorizeResult, AuthorizeReturn, CompleteResult, CompleteReturn, DeclineReason, Decision, Exchange, HeldReturnLine,
@@ -75,7 +75,9 @@ function velocityExceeded(ctx: RuleContext, storeId: string, customerToken: stri
 function recordVelocity(ctx: RuleContext, storeId: string, customerToken: string | undefined, policy: Policy): void {
   if (customerToken === undefined || policy.velocityReturnsMax === 0) return;
   const times = ctx.tx.get<number[]>('velocity', [storeId, customerToken]) ?? [];
-  const kept = times.filter((atMs) => atMs > ctx.nowMs - policy.velocityPeriodMs).slice(-(policy.velocityReturnsMax - 1));
+  const recent = times.filter((atMs) => atMs > ctx.nowMs - policy.velocityPeriodMs);
+  // Only the newest velocityReturnsMax - 1 times matter for the next decision; keep the list bounded.
+  const kept = policy.velocityReturnsMax > 1 ? recent.slice(-(policy.velocityReturnsMax - 1)) : [];
   ctx.tx.put('velocity', [storeId, customerToken], [...kept, ctx.nowMs]);
 }
 
@@ -147,8 +149,8 @@ function prepare(ctx: RuleContext, command: AuthorizeReturn | Exchange): Prepare
   command.lines.forEach((line, index) => requireSku(ctx.tx, line.sku, `lines[${index}].sku`));
   if (command.replacement !== undefined) {
     command.replacement.lines.forEach((line, index) => requireSku(ctx.tx, line.sku, `replacement.lines[${index}].sku`));
-    if (readReceipt(ctx.tx, command.storeId, command.replacement.receiptId) !== undefined) {
-      fail('RECEIPT_EXISTS', `receipt ${command.replacement.receiptId} already exists in store ${command.storeId}`, 'replacement.receiptId');
+    if (receiptIdTaken(ctx.tx, command.storeId, command.replacement.receiptId)) {
+      fail('RECEIPT_EXISTS', `receipt ${command.replacement.receiptId} already exists (or is reserved by a held exchange) in store ${command.storeId}`, 'replacement.receiptId');
     }
   }
   const receipt = command.receiptId === undefined ? undefined : readReceipt(ctx.tx, command.storeId, command.receiptId);
@@ -190,6 +192,7 @@ export function authorizeReturn(ctx: RuleContext, command: AuthorizeReturn | Exc
   if (approved) {
     applyDeltas(ctx.tx, deltas, policy);
     ctx.tx.put('expiry', [expiresAtMs, command.storeId, command.returnId], true);
+    if (record.replacement !== undefined) ctx.tx.put('reservedReceiptIds', [command.storeId, record.replacement.receiptId], command.returnId);
     recordVelocity(ctx, command.storeId, command.customerToken, policy);
   }
   ctx.tx.put('returns', [command.storeId, command.returnId], record);
@@ -250,6 +253,12 @@ function returnRef(record: ReturnRecord): Record<string, string> {
   return record.receiptId === undefined ? { returnId: record.returnId } : { returnId: record.returnId, receiptId: record.receiptId };
 }
 
+/** A hold leaves HELD: its expiry entry and any reserved replacement receipt id go with it. */
+function endHold(tx: Overlay, record: ReturnRecord): void {
+  tx.remove('expiry', [record.expiresAtMs, record.storeId, record.returnId]);
+  if (record.replacement !== undefined) tx.remove('reservedReceiptIds', [record.storeId, record.replacement.receiptId]);
+}
+
 function requireHeld(ctx: RuleContext, storeId: string, returnId: string): ReturnRecord {
   requireStore(ctx.tx, storeId);
   const record = readReturn(ctx.tx, storeId, returnId);
@@ -279,6 +288,8 @@ function completionQuantities(record: ReturnRecord, command: CompleteReturn): Ma
 
 export function completeReturn(ctx: RuleContext, command: CompleteReturn): RuleOutput {
   const record = requireHeld(ctx, command.storeId, command.returnId);
+  // The sweep releases a bounded number of holds per batch; one past its TTL is never posted.
+  if (record.expiresAtMs <= ctx.nowMs) fail('RETURN_NOT_HELD', `return ${record.returnId} expired at ${record.expiresAtMs}; authorize it again`, 'returnId');
   const quantities = completionQuantities(record, command);
   const policy = effectivePolicy(requireStore(ctx.tx, record.storeId), ctx.defaultPolicy);
   const deltas = holdDeltas(record, -1);
@@ -287,7 +298,7 @@ export function completeReturn(ctx: RuleContext, command: CompleteReturn): RuleO
   deltas.push(...posted.deltas);
   const completedLines = record.lines.map((line) => ({ ...line, completedQuantity: quantities.get(line.lineNo) ?? 0 }));
   ctx.tx.put('returns', [record.storeId, record.returnId], { ...record, status: 'COMPLETED', endedAtMs: ctx.nowMs, lines: completedLines, refunds: posted.refunds });
-  ctx.tx.remove('expiry', [record.expiresAtMs, record.storeId, record.returnId]);
+  endHold(ctx.tx, record);
   const event = completionEvent(ctx.tx, record, completedLines);
   const result: CompleteResult = {
     type: 'ReturnCompleted', returnId: record.returnId,
@@ -357,7 +368,7 @@ export function releaseReturn(ctx: RuleContext, storeId: string, returnId: strin
   const deltas = holdDeltas(record, -1);
   applyDeltas(ctx.tx, deltas, policy);
   ctx.tx.put('returns', [storeId, returnId], { ...record, status, endedAtMs: ctx.nowMs });
-  ctx.tx.remove('expiry', [record.expiresAtMs, storeId, returnId]);
+  endHold(ctx.tx, record);
   return { result: { type: 'ReturnVoided', returnId }, storeId, deltas, ref: returnRef(record), decision: status };
 }
 

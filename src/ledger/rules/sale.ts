@@ -1,7 +1,7 @@
 /** Sales (stock moves out, receipt recorded) and imported receipts (receipt only). */
-import { fail } from '../errors.js';
+import { fail, invariant } from '../errors.js';
 import type { Delta } from '../journal.js';
-import { applyDeltas, effectivePolicy, readPosition, readReceipt, requireSku, requireStore, putReceipt } from '../state.js';
+import { applyDeltas, effectivePolicy, readPosition, readReceipt, receiptIdTaken, requireSku, requireStore, putReceipt } from '../state.js';
 import { linesTotalMinor } from '../validate.js';
 import type { Channel, ImportReceipt, Policy, Receipt, RecordSale, SaleLine, SaleLineDecision, Store, Tender } from '../types.js';
 import type { Overlay } from '../storage.js';
@@ -21,6 +21,7 @@ interface ReceiptSpec {
 
 /** Writes a new receipt and returns the journal delta that records its creation. */
 export function createReceipt(tx: Overlay, spec: ReceiptSpec): Delta {
+  invariant(readReceipt(tx, spec.storeId, spec.receiptId) === undefined, `receipt ${spec.storeId}/${spec.receiptId} created twice`);
   const receipt: Receipt = {
     storeId: spec.storeId,
     receiptId: spec.receiptId,
@@ -54,7 +55,7 @@ export function checkReceiptTarget(tx: Overlay, storeId: string, receiptId: stri
   const store = requireStore(tx, storeId);
   if (currency !== store.currency) fail('CURRENCY_MISMATCH', `store ${storeId} trades in ${store.currency}, not ${currency}`, 'currency');
   lines.forEach((line, index) => requireSku(tx, line.sku, `${linesField}[${index}].sku`));
-  if (readReceipt(tx, storeId, receiptId) !== undefined) fail('RECEIPT_EXISTS', `receipt ${receiptId} already exists in store ${storeId}`, 'receiptId');
+  if (receiptIdTaken(tx, storeId, receiptId)) fail('RECEIPT_EXISTS', `receipt ${receiptId} already exists (or is reserved by a held exchange) in store ${storeId}`, 'receiptId');
   return store;
 }
 

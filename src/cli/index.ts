@@ -1,0 +1,171 @@
+/**
+ * The `tillgate` command line: serve, status, drain, stock, receipt, return, simulate, iso.
+ * Every command has --help. Errors print one clear line and exit non-zero.
+ */
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { controlRequest } from '../control/index.js';
+import { TillgateError, pb } from '../client/index.js';
+import { startNode } from '../main.js';
+import { runSimulation } from '../simulate/index.js';
+import { addClientOptions, clientFrom, printJson } from './client.js';
+import type { ClientFlags } from './client.js';
+import { addIsoCommands } from './iso.js';
+
+const program = new Command('tillgate').description('tillgate: the POS-to-returns bridge').showHelpAfterError();
+
+program
+  .command('serve')
+  .description('run a node: gRPC (TLS) on the embedded LMDB ledger')
+  .option('--config <file>', 'JSON config file')
+  .option('--data-dir <dir>', 'data directory (default ./data)')
+  .option('--host <host>', 'gRPC listen host (default 0.0.0.0)')
+  .option('--port <port>', 'gRPC listen port (default 50051; 0 picks a free one)')
+  .option('--shards <n>', 'shard count for a new data directory (default: number of cores)')
+  .option('--insecure', 'plaintext gRPC, allowed on a loopback host only')
+  .option('--tls-cert <file>', 'server certificate chain (PEM)')
+  .option('--tls-key <file>', 'server private key (PEM)')
+  .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+  .action(async (flags: Record<string, string | boolean | undefined>) => {
+    const config = loadConfig({
+      file: flags.config as string | undefined,
+      env: process.env,
+      flags: {
+        dataDir: flags.dataDir, 'grpc.host': flags.host, 'grpc.port': flags.port, shards: flags.shards,
+        'grpc.insecure': flags.insecure, 'grpc.certFile': flags.tlsCert, 'grpc.keyFile': flags.tlsKey,
+        'metrics.port': flags.metricsPort, logLevel: flags.logLevel,
+      },
+    });
+    const node = await startNode(config);
+    if (node.caFile !== undefined) process.stderr.write(`tillgate: TLS with the development CA; clients trust ${node.caFile}\n`);
+    process.stderr.write(`tillgate: serving gRPC on ${config.grpc.host}:${node.grpcPort}\n`);
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void node.stop(signal));
+    await node.stopped;
+  });
+
+program
+  .command('status')
+  .description("show a running node's live state through its control socket")
+  .option('--data-dir <dir>', 'data directory of the node', './data')
+  .option('--socket <path>', 'control socket path (default <data-dir>/tillgate.sock)')
+  .action(async (flags: { dataDir: string; socket?: string }) => {
+    printJson(await controlRequest(flags.socket ?? loadConfig({ flags: { dataDir: flags.dataDir } }).controlSocket, { command: 'status' }));
+  });
+
+program
+  .command('drain')
+  .description('start a graceful shutdown of a running node (health NOT_SERVING, finish in-flight calls, close)')
+  .option('--data-dir <dir>', 'data directory of the node', './data')
+  .option('--socket <path>', 'control socket path (default <data-dir>/tillgate.sock)')
+  .action(async (flags: { dataDir: string; socket?: string }) => {
+    printJson(await controlRequest(flags.socket ?? loadConfig({ flags: { dataDir: flags.dataDir } }).controlSocket, { command: 'drain' }));
+  });
+
+addClientOptions(program.command('stock').description('stock position of a SKU in a store').argument('<store>').argument('<sku>'))
+  .action(async (storeId: string, sku: string, flags: ClientFlags) => {
+    const client = clientFrom(flags);
+    try {
+      printJson(await client.getStock({ storeId, sku }));
+    } finally {
+      client.close();
+    }
+  });
+
+addClientOptions(program.command('receipt').description('a receipt with its returnable quantities').argument('<store>').argument('<receipt>'))
+  .action(async (storeId: string, receiptId: string, flags: ClientFlags) => {
+    const client = clientFrom(flags);
+    try {
+      printJson(pb.GetReceiptResponse.toJSON(await client.getReceipt({ storeId, receiptId })));
+    } finally {
+      client.close();
+    }
+  });
+
+const returns = program.command('return').description('authorize, complete or void a return');
+addClientOptions(returns.command('authorize').description('authorize a return of receipt lines: --line <receiptLine>:<sku>:<qty>[:disposition]'))
+  .requiredOption('--store <id>').requiredOption('--return-id <id>').option('--receipt <id>', 'receipt returned against (omit for non-receipted)')
+  .option('--line <spec...>', 'receiptLine:sku:quantity[:SELLABLE|DAMAGED|QUARANTINE] (non-receipted: sku:quantity:unitRefundMinor)')
+  .action(async (flags: ClientFlags & { store: string; returnId: string; receipt?: string; line?: string[] }) => {
+    const lines = (flags.line ?? []).map((spec, index) => parseReturnLine(spec, index + 1, flags.receipt !== undefined));
+    await withClient(flags, async (client) => pb.AuthorizeReturnResponse.toJSON(await client.authorizeReturn({ storeId: flags.store, returnId: flags.returnId, ...(flags.receipt === undefined ? {} : { receiptId: flags.receipt }), lines })));
+  });
+addClientOptions(returns.command('complete').description('complete (post) a held return; all held units unless --line lineNo:qty'))
+  .requiredOption('--store <id>').requiredOption('--return-id <id>').option('--line <spec...>', 'lineNo:quantity')
+  .action(async (flags: ClientFlags & { store: string; returnId: string; line?: string[] }) => {
+    const lines = (flags.line ?? []).map((spec) => {
+      const [lineNo, quantity] = spec.split(':').map(Number);
+      return { lineNo: lineNo ?? 0, quantity: quantity ?? 0 };
+    });
+    await withClient(flags, async (client) => pb.CompleteReturnResponse.toJSON(await client.completeReturn({ storeId: flags.store, returnId: flags.returnId, lines })));
+  });
+addClientOptions(returns.command('void').description('void (release) a held return'))
+  .requiredOption('--store <id>').requiredOption('--return-id <id>').option('--reason <text>', 'why', 'voided at the register')
+  .action(async (flags: ClientFlags & { store: string; returnId: string; reason: string }) => {
+    await withClient(flags, async (client) => pb.VoidReturnResponse.toJSON(await client.voidReturn({ storeId: flags.store, returnId: flags.returnId, reason: flags.reason })));
+  });
+
+addClientOptions(program.command('simulate').description('N simulated terminals in M stores running a realistic mix; prints a live line and a summary'))
+  .option('--terminals <n>', 'simulated terminals', '8').option('--stores <n>', 'stores', '4').option('--skus <n>', 'SKUs', '50')
+  .option('--duration <seconds>', 'how long to run', '10').option('--rate <ops>', 'offered operations per second (open loop); default closed loop')
+  .option('--json', 'print the summary as JSON')
+  .action(async (flags: ClientFlags & { terminals: string; stores: string; skus: string; duration: string; rate?: string; json?: boolean }) => {
+    await withClient(flags, async (client) => {
+      const summary = await runSimulation({
+        client, terminals: positive(flags.terminals, 'terminals'), stores: positive(flags.stores, 'stores'), skus: positive(flags.skus, 'skus'),
+        durationMs: positive(flags.duration, 'duration') * 1000, ...(flags.rate === undefined ? {} : { ratePerSecond: positive(flags.rate, 'rate') }),
+        onProgress: (p) => process.stderr.write(`\r${(p.elapsedMs / 1000).toFixed(0)}s  ${p.operations} ops  ${p.opsPerSecond} ops/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}   `),
+      });
+      process.stderr.write('\n');
+      if (flags.json === true) return summary;
+      printSummary(summary);
+      return undefined;
+    });
+  });
+
+addIsoCommands(program);
+
+function positive(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`--${name} must be a positive integer, got ${text}`);
+  return value;
+}
+
+function parseReturnLine(spec: string, lineNo: number, receipted: boolean) {
+  const parts = spec.split(':');
+  const bucketName = parts[3] ?? 'SELLABLE';
+  const disposition = pb.Bucket[`BUCKET_${bucketName.toUpperCase()}` as keyof typeof pb.Bucket] as number | undefined;
+  if (disposition === undefined) throw new ConfigError(`--line ${spec}: unknown disposition ${bucketName}`);
+  if (receipted) return { lineNo, receiptLineNo: Number(parts[0]), sku: parts[1] ?? '', quantity: Number(parts[2]), disposition };
+  return { lineNo, sku: parts[0] ?? '', quantity: Number(parts[1]), unitRefundMinor: Number(parts[2]), disposition };
+}
+
+async function withClient(flags: ClientFlags, run: (client: ReturnType<typeof clientFrom>) => Promise<unknown>): Promise<void> {
+  const client = clientFrom(flags);
+  try {
+    const output = await run(client);
+    if (output !== undefined) printJson(output);
+  } finally {
+    client.close();
+  }
+}
+
+function printSummary(summary: Awaited<ReturnType<typeof runSimulation>>): void {
+  const lines = [
+    `duration ${(summary.durationMs / 1000).toFixed(1)} s, ${summary.operations} operations (${summary.opsPerSecond.toFixed(0)}/s), ${summary.rpcs} RPCs (${summary.rpcsPerSecond.toFixed(0)}/s)`,
+    'latency (ms)            count      p50      p99     p999      max',
+    ...Object.entries(summary.latencyMs).map(([name, l]) => `  ${name.padEnd(18)} ${String(l.count).padStart(8)} ${l.p50.toFixed(2).padStart(8)} ${l.p99.toFixed(2).padStart(8)} ${l.p999.toFixed(2).padStart(8)} ${l.max.toFixed(2).padStart(8)}`),
+    'outcomes:',
+    ...Object.entries(summary.outcomes).sort().map(([name, count]) => `  ${name.padEnd(48)} ${count}`),
+    'errors:',
+    ...(Object.keys(summary.errors).length === 0 ? ['  none'] : Object.entries(summary.errors).sort().map(([name, count]) => `  ${name.padEnd(48)} ${count}`)),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  const message = error instanceof TillgateError ? `${error.reason}${error.field === undefined ? '' : ` (${error.field})`}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`tillgate: ${message}\n`);
+  process.exitCode = 1;
+});
+

@@ -1,0 +1,209 @@
+/**
+ * Configuration: defaults < file (JSON) < environment (TILLGATE_*) < flags, parsed and validated
+ * once at start into a frozen object. Nothing else in the process reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+
+export interface Config {
+  dataDir: string;
+  shards: number | undefined;
+  grpc: {
+    host: string;
+    port: number;
+    /** Plaintext; allowed only on a loopback host. */
+    insecure: boolean;
+    certFile: string | undefined;
+    keyFile: string | undefined;
+    /** CA for client certificates; with requireClientCert, mutual TLS. */
+    clientCaFile: string | undefined;
+    requireClientCert: boolean;
+    messageBytesMax: number;
+    concurrentCallsMax: number;
+    keepaliveTimeMs: number;
+    keepaliveTimeoutMs: number;
+    keepalivePermitWithoutCalls: boolean;
+    /** Deadline applied to a call that arrives without one. */
+    defaultDeadlineMs: number;
+  };
+  shutdownGraceMs: number;
+  pool: { queueCommandsMax: number; batchCommandsMax: number; expirySweepIntervalMs: number };
+  metrics: { host: string; port: number | undefined };
+  controlSocket: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Raw = Record<string, unknown>;
+
+/** Every setting: its dotted path, its environment name, and how to read it. */
+const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | 'level' }[] = [
+  { path: 'dataDir', env: 'TILLGATE_DATA_DIR', kind: 'string' },
+  { path: 'shards', env: 'TILLGATE_SHARDS', kind: 'int' },
+  { path: 'grpc.host', env: 'TILLGATE_GRPC_HOST', kind: 'string' },
+  { path: 'grpc.port', env: 'TILLGATE_GRPC_PORT', kind: 'int' },
+  { path: 'grpc.insecure', env: 'TILLGATE_INSECURE', kind: 'bool' },
+  { path: 'grpc.certFile', env: 'TILLGATE_TLS_CERT', kind: 'string' },
+  { path: 'grpc.keyFile', env: 'TILLGATE_TLS_KEY', kind: 'string' },
+  { path: 'grpc.clientCaFile', env: 'TILLGATE_TLS_CLIENT_CA', kind: 'string' },
+  { path: 'grpc.requireClientCert', env: 'TILLGATE_TLS_REQUIRE_CLIENT_CERT', kind: 'bool' },
+  { path: 'grpc.messageBytesMax', env: 'TILLGATE_GRPC_MESSAGE_BYTES_MAX', kind: 'int' },
+  { path: 'grpc.concurrentCallsMax', env: 'TILLGATE_GRPC_CONCURRENT_CALLS_MAX', kind: 'int' },
+  { path: 'grpc.keepaliveTimeMs', env: 'TILLGATE_GRPC_KEEPALIVE_TIME_MS', kind: 'int' },
+  { path: 'grpc.keepaliveTimeoutMs', env: 'TILLGATE_GRPC_KEEPALIVE_TIMEOUT_MS', kind: 'int' },
+  { path: 'grpc.keepalivePermitWithoutCalls', env: 'TILLGATE_GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS', kind: 'bool' },
+  { path: 'grpc.defaultDeadlineMs', env: 'TILLGATE_GRPC_DEFAULT_DEADLINE_MS', kind: 'int' },
+  { path: 'shutdownGraceMs', env: 'TILLGATE_SHUTDOWN_GRACE_MS', kind: 'int' },
+  { path: 'pool.queueCommandsMax', env: 'TILLGATE_QUEUE_COMMANDS_MAX', kind: 'int' },
+  { path: 'pool.batchCommandsMax', env: 'TILLGATE_BATCH_COMMANDS_MAX', kind: 'int' },
+  { path: 'pool.expirySweepIntervalMs', env: 'TILLGATE_EXPIRY_SWEEP_INTERVAL_MS', kind: 'int' },
+  { path: 'metrics.host', env: 'TILLGATE_METRICS_HOST', kind: 'string' },
+  { path: 'metrics.port', env: 'TILLGATE_METRICS_PORT', kind: 'int' },
+  { path: 'controlSocket', env: 'TILLGATE_CONTROL_SOCKET', kind: 'string' },
+  { path: 'logLevel', env: 'TILLGATE_LOG_LEVEL', kind: 'level' },
+];
+
+function defaults(): Raw {
+  return {
+    dataDir: './data',
+    shards: undefined,
+    grpc: {
+      host: '0.0.0.0', port: 50051, insecure: false, certFile: undefined, keyFile: undefined, clientCaFile: undefined,
+      requireClientCert: false, messageBytesMax: 4 * 1024 * 1024, concurrentCallsMax: 4096,
+      // Clients may ping every 10 s or more; pings more often get a GOAWAY (grpc-js enforces).
+      keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, keepalivePermitWithoutCalls: true,
+      defaultDeadlineMs: 10_000,
+    },
+    shutdownGraceMs: 10_000,
+    pool: { queueCommandsMax: 8192, batchCommandsMax: 1024, expirySweepIntervalMs: 1000 },
+    metrics: { host: '127.0.0.1', port: undefined },
+    controlSocket: undefined,
+    logLevel: 'info',
+  };
+}
+
+function setPath(target: Raw, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Raw;
+  }
+  node[parts[parts.length - 1] ?? path] = value;
+}
+
+function getPath(source: Raw, path: string): unknown {
+  let node: unknown = source;
+  for (const part of path.split('.')) node = typeof node === 'object' && node !== null ? (node as Raw)[part] : undefined;
+  return node;
+}
+
+function parseValue(kind: string, text: unknown, where: string): unknown {
+  if (kind === 'int') {
+    const value = typeof text === 'number' ? text : Number(text);
+    if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${where}: expected a non-negative integer, got ${String(text)}`);
+    return value;
+  }
+  if (kind === 'bool') {
+    if (typeof text === 'boolean') return text;
+    if (text === 'true' || text === '1') return true;
+    if (text === 'false' || text === '0') return false;
+    throw new ConfigError(`${where}: expected true or false, got ${String(text)}`);
+  }
+  if (kind === 'level') {
+    const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+    if (typeof text !== 'string' || !levels.includes(text)) throw new ConfigError(`${where}: expected one of ${levels.join(', ')}`);
+    return text;
+  }
+  if (typeof text !== 'string' || text.length === 0) throw new ConfigError(`${where}: expected a non-empty string`);
+  return text;
+}
+
+export interface ConfigSources {
+  /** Path of a JSON config file. */
+  file?: string | undefined;
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Values from command-line flags, by dotted path. */
+  flags?: Readonly<Record<string, unknown>>;
+}
+
+export function loadConfig(sources: ConfigSources): Readonly<Config> {
+  const raw = defaults();
+  const env = sources.env ?? {};
+  const file = sources.file ?? env.TILLGATE_CONFIG;
+  const fromFile = file === undefined ? {} : readConfigFile(file);
+  for (const setting of settings) {
+    const candidates: [unknown, string][] = [
+      [getPath(fromFile, setting.path), `${file ?? ''}: ${setting.path}`],
+      [env[setting.env], `environment ${setting.env}`],
+      [sources.flags?.[setting.path], `flag for ${setting.path}`],
+    ];
+    for (const [value, where] of candidates) {
+      if (value !== undefined) setPath(raw, setting.path, parseValue(setting.kind, value, where));
+    }
+  }
+  checkUnknownKeys(fromFile, file ?? '');
+  return validate(raw as unknown as Config);
+}
+
+function readConfigFile(file: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('top level must be an object');
+    return parsed as Raw;
+  } catch (error) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function checkUnknownKeys(fromFile: Raw, file: string, prefix = ''): void {
+  const known = new Set(settings.map((setting) => setting.path));
+  for (const [key, value] of Object.entries(fromFile)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) checkUnknownKeys(value as Raw, file, path);
+    else if (!known.has(path)) throw new ConfigError(`${file}: unknown setting ${path}`);
+  }
+}
+
+const loopbackHosts = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopback(host: string): boolean {
+  return loopbackHosts.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function validate(config: Config): Readonly<Config> {
+  const grpc = config.grpc;
+  if (grpc.port > 65535) throw new ConfigError(`grpc.port ${grpc.port} is not a TCP port`);
+  if (grpc.insecure && !isLoopback(grpc.host)) {
+    throw new ConfigError(`--insecure (plaintext gRPC) is allowed only on a loopback host, not ${grpc.host}; configure TLS instead`);
+  }
+  if ((grpc.certFile === undefined) !== (grpc.keyFile === undefined)) throw new ConfigError('grpc.certFile and grpc.keyFile go together');
+  if (grpc.requireClientCert && grpc.clientCaFile === undefined) throw new ConfigError('grpc.requireClientCert needs grpc.clientCaFile');
+  if (grpc.messageBytesMax < 1024 || grpc.messageBytesMax > 64 * 1024 * 1024) throw new ConfigError('grpc.messageBytesMax must be from 1 KiB to 64 MiB');
+  if (grpc.keepaliveTimeMs < 10_000) throw new ConfigError('grpc.keepaliveTimeMs must be at least 10000 (clients reject more aggressive pings)');
+  if (config.shards !== undefined && (config.shards < 1 || config.shards > 256)) throw new ConfigError('shards must be from 1 to 256');
+  const dataDir = resolve(config.dataDir);
+  const controlSocket = config.controlSocket ?? resolve(dataDir, 'tillgate.sock');
+  return deepFreeze({ ...config, dataDir, controlSocket });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const member of Object.values(value)) deepFreeze(member);
+    Object.freeze(value);
+  }
+  return value;
+}

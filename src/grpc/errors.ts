@@ -1,0 +1,69 @@
+/**
+ * The one place where error codes become gRPC statuses. Every error carries its stable reason in
+ * trailing metadata (`tillgate-reason`) and, when a field is at fault, its path (`tillgate-field`).
+ */
+import { Metadata, status } from '@grpc/grpc-js';
+import type { ServiceError } from '@grpc/grpc-js';
+import type { LedgerErrorInfo } from '../ledger/index.js';
+
+const statusByCode: Record<string, status> = {
+  INVALID_ARGUMENT: status.INVALID_ARGUMENT,
+  STRING_TOO_LONG: status.INVALID_ARGUMENT,
+  QUANTITY_INVALID: status.INVALID_ARGUMENT,
+  AMOUNT_INVALID: status.INVALID_ARGUMENT,
+  TOO_MANY_LINES: status.INVALID_ARGUMENT,
+  DUPLICATE_LINE_NUMBER: status.INVALID_ARGUMENT,
+  CURRENCY_UNKNOWN: status.INVALID_ARGUMENT,
+  CURRENCY_MISMATCH: status.INVALID_ARGUMENT,
+  TENDER_TOTAL_MISMATCH: status.INVALID_ARGUMENT,
+  UNKNOWN_COMMAND: status.INVALID_ARGUMENT,
+  COMPLETE_LINE_INVALID: status.INVALID_ARGUMENT,
+  BATCH_TOO_LARGE: status.INVALID_ARGUMENT,
+  STORE_NOT_FOUND: status.NOT_FOUND,
+  SKU_NOT_FOUND: status.NOT_FOUND,
+  RETURN_NOT_FOUND: status.NOT_FOUND,
+  RECEIPT_NOT_FOUND: status.NOT_FOUND,
+  RECEIPT_EXISTS: status.ALREADY_EXISTS,
+  RETURN_EXISTS: status.ALREADY_EXISTS,
+  IDEMPOTENCY_CONFLICT: status.ALREADY_EXISTS,
+  RETURN_NOT_HELD: status.FAILED_PRECONDITION,
+  STOCK_WOULD_GO_NEGATIVE: status.FAILED_PRECONDITION,
+  STOCK_RESERVED: status.FAILED_PRECONDITION,
+  OVERLOADED: status.RESOURCE_EXHAUSTED,
+  SHARD_UNAVAILABLE: status.UNAVAILABLE,
+  SHUTTING_DOWN: status.UNAVAILABLE,
+  LEDGER_CLOSED: status.UNAVAILABLE,
+  DEADLINE_EXCEEDED: status.DEADLINE_EXCEEDED,
+  UNAUTHENTICATED: status.UNAUTHENTICATED,
+  INTERNAL: status.INTERNAL,
+};
+
+export function grpcStatusOf(code: string): status {
+  return statusByCode[code] ?? status.INTERNAL;
+}
+
+export function toServiceError(error: LedgerErrorInfo): Partial<ServiceError> {
+  const metadata = new Metadata();
+  metadata.set('tillgate-reason', error.code);
+  if (error.field !== undefined) metadata.set('tillgate-field', error.field);
+  const code = grpcStatusOf(error.code);
+  // Internal details stay in the server's log; the caller gets the stable reason only.
+  const details = code === status.INTERNAL ? 'internal error; the request may be retried with the same idempotency id' : error.message;
+  return { code, details, metadata };
+}
+
+/** A request problem found by a translator, before any command exists. */
+export class RequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'RequestError';
+  }
+
+  toInfo(): LedgerErrorInfo {
+    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The gRPC server: ReturnsService, SalesService, InventoryService, AdminService, grpc.health.v1
+ * and reflection. Handlers are translators: request → command → pool → outcome → response.
+ * Every call is bounded (message size, concurrency, deadline) and measured.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Server, status } from '@grpc/grpc-js';
+import type { ServerCredentials, ServerUnaryCall, handleUnaryCall, sendUnaryData, ServiceError } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { Command, CommandResult, Envelope, LedgerErrorInfo } from '../ledger/index.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { protoRoot } from '../paths.js';
+import type { CommandSink } from '../workers/index.js';
+import { RequestError, toServiceError } from './errors.js';
+import * as pb from './proto.js';
+import { readHandlers } from './reads.js';
+import { commandHandlers } from './commands.js';
+
+export interface GrpcLimits {
+  messageBytesMax: number;
+  concurrentCallsMax: number;
+  keepaliveTimeMs: number;
+  keepaliveTimeoutMs: number;
+  keepalivePermitWithoutCalls: boolean;
+  defaultDeadlineMs: number;
+}
+
+export interface GrpcServerOptions {
+  sink: CommandSink;
+  logger: Logger;
+  metrics: Metrics;
+  host: string;
+  port: number;
+  credentials: ServerCredentials;
+  limits: GrpcLimits;
+}
+
+export const serviceNames = ['tillgate.v1.ReturnsService', 'tillgate.v1.SalesService', 'tillgate.v1.InventoryService', 'tillgate.v1.AdminService'] as const;
+
+/** Shared by every handler: bounds, draining, logging and metrics. */
+export class CallGate {
+  inflight = 0;
+  draining = false;
+  private readonly peers = new Map<string, number>();
+
+  constructor(
+    readonly sink: CommandSink,
+    readonly logger: Logger,
+    readonly metrics: Metrics,
+    readonly limits: GrpcLimits,
+  ) {}
+
+  /** Distinct client addresses seen within the last minute. */
+  recentPeers(): number {
+    const cutoffMs = Date.now() - 60_000;
+    for (const [peer, atMs] of this.peers) if (atMs < cutoffMs) this.peers.delete(peer);
+    return this.peers.size;
+  }
+
+  /** Refuses a call before any work starts, or returns undefined to let it run. */
+  admit(call: ServerUnaryCall<unknown, unknown>): Partial<ServiceError> | undefined {
+    if (this.peers.size < 100_000) this.peers.set(call.getPeer(), Date.now());
+    if (this.draining) return toServiceError({ code: 'SHUTTING_DOWN', message: 'the node is draining; retry on another node or later' });
+    if (this.inflight >= this.limits.concurrentCallsMax) {
+      this.metrics.refused.inc({ reason: 'concurrent_calls' });
+      return toServiceError({ code: 'OVERLOADED', message: `more than ${this.limits.concurrentCallsMax} calls in flight` });
+    }
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(deadlineMs) && deadlineMs <= Date.now()) {
+      return toServiceError({ code: 'DEADLINE_EXCEEDED', message: 'the deadline passed before the call started; nothing was done' });
+    }
+    return undefined;
+  }
+
+  /** Wraps a handler with admission, request ids, errors, logs and metrics. */
+  unary<Req, Res>(name: string, run: (request: Req, requestId: string) => Promise<Res>): handleUnaryCall<Req, Res> {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      const refused = this.admit(call);
+      if (refused !== undefined) {
+        this.metrics.commands.inc({ type: name, interface: 'grpc', code: refused.metadata?.get('tillgate-reason')[0]?.toString() ?? 'REFUSED' });
+        callback(refused);
+        return;
+      }
+      const requestId = (call.metadata.get('x-request-id')[0]?.toString() ?? '').slice(0, 64) || randomUUID();
+      const startedNs = process.hrtime.bigint();
+      this.inflight += 1;
+      this.metrics.inflightCalls.inc();
+      new Promise<Res>((resolve) => resolve(run(call.request, requestId))).then(
+        (response) => {
+          this.finish(name, requestId, startedNs, 'OK');
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const info = error instanceof RequestError ? error.toInfo() : error instanceof OutcomeError ? error.info : { code: 'INTERNAL', message: String(error) };
+          if (info.code === 'INTERNAL') this.logger.error({ requestId, rpc: name, err: error }, 'internal error');
+          this.finish(name, requestId, startedNs, info.code);
+          callback(toServiceError(info));
+        },
+      );
+    };
+  }
+
+  private finish(name: string, requestId: string, startedNs: bigint, code: string): void {
+    this.inflight -= 1;
+    this.metrics.inflightCalls.dec();
+    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
+    this.metrics.commands.inc({ type: name, interface: 'grpc', code });
+    this.metrics.commitLatency.observe({ interface: 'grpc', type: name }, seconds);
+    if (code !== 'OK') this.logger.info({ requestId, rpc: name, code, ms: Math.round(seconds * 1000) }, 'call failed');
+    else this.logger.debug({ requestId, rpc: name, ms: seconds * 1000 }, 'call ok');
+  }
+
+  /** Submits one command built from a request; a refused outcome becomes the call's error. */
+  async submit(context: pb.RequestContext | undefined, command: Command): Promise<{ result: CommandResult; replay: boolean; journalSeq: number }> {
+    const idempotencyId = context?.idempotencyId ?? '';
+    if (idempotencyId === '') throw new RequestError('INVALID_ARGUMENT', 'context.idempotencyId is required on every mutating call', 'context.idempotencyId');
+    const actor: Envelope['actor'] = {};
+    if (context?.terminalId !== undefined) actor.terminalId = context.terminalId;
+    if (context?.operatorId !== undefined) actor.operatorId = context.operatorId;
+    const outcome = await this.sink.submit({ idempotencyId, actor, command });
+    if (!outcome.ok) throw new OutcomeError(outcome.error);
+    return { result: outcome.result, replay: outcome.replay, journalSeq: outcome.seq };
+  }
+}
+
+/** A refused outcome from the pool or ledger, carried to the call's error path. */
+class OutcomeError extends Error {
+  constructor(readonly info: LedgerErrorInfo) {
+    super(info.message);
+    this.name = 'OutcomeError';
+  }
+}
+
+export interface RunningGrpcServer {
+  port: number;
+  gate: CallGate;
+  health: HealthImplementation;
+  /** NOT_SERVING, refuse new calls, let in-flight calls finish up to graceMs, then force. */
+  drain(graceMs: number): Promise<void>;
+}
+
+function grpcServerOptions(limits: GrpcLimits): Record<string, number> {
+  return {
+    'grpc.max_receive_message_length': limits.messageBytesMax,
+    'grpc.max_send_message_length': limits.messageBytesMax,
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    'grpc.keepalive_permit_without_calls': limits.keepalivePermitWithoutCalls ? 1 : 0,
+    // Clients may ping no more often than every 10 s (grpc-js answers faster pings with GOAWAY).
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+    'grpc.max_concurrent_streams': Math.min(limits.concurrentCallsMax, 1000),
+    'grpc.max_connection_idle_ms': 30 * 60 * 1000,
+  };
+}
+
+function reflectionDefinition(): ReturnType<typeof loadSync> {
+  const files = ['admin_service.proto', 'common.proto', 'inventory_service.proto', 'returns_service.proto', 'sales_service.proto'].map((file) => join(protoRoot, 'tillgate', 'v1', file));
+  return loadSync([...files, healthProtoPath], { includeDirs: [protoRoot], keepCase: false, longs: Number, enums: String, defaults: true });
+}
+
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const gate = new CallGate(options.sink, options.logger, options.metrics, options.limits);
+  const server = new Server(grpcServerOptions(options.limits));
+  const commands = commandHandlers(gate);
+  const reads = readHandlers(gate);
+  server.addService(pb.ReturnsServiceService, { ...commands.returns, ...reads.returns });
+  server.addService(pb.SalesServiceService, { ...commands.sales, ...reads.sales });
+  server.addService(pb.InventoryServiceService, reads.inventory);
+  server.addService(pb.AdminServiceService, { ...commands.admin, ...reads.admin });
+  const statusMap: Record<string, 'SERVING' | 'NOT_SERVING'> = { '': 'SERVING' };
+  for (const name of serviceNames) statusMap[name] = 'SERVING';
+  const health = new HealthImplementation(statusMap);
+  health.addToServer(server);
+  new ReflectionService(reflectionDefinition()).addToServer(server);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`, options.credentials, (error, bound) => (error === null ? resolve(bound) : reject(error)));
+  });
+  return { port, gate, health, drain: (graceMs) => drainServer(server, gate, health, graceMs) };
+}
+
+async function drainServer(server: Server, gate: CallGate, health: HealthImplementation, graceMs: number): Promise<void> {
+  gate.draining = true;
+  for (const name of ['', ...serviceNames]) health.setStatus(name, 'NOT_SERVING');
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+export { status };

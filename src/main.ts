@@ -1,0 +1,144 @@
+/**
+ * The composition root: config → logger → metrics → pool (ledger shards) → TLS → gRPC → control
+ * socket → metrics endpoint. start() returns a Node whose stop() undoes them in reverse order
+ * under a deadline: health NOT_SERVING, refuse new calls, finish in-flight calls, close the ledger.
+ */
+import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { ServerCredentials } from '@grpc/grpc-js';
+import type { Config } from './config/index.js';
+import { startControlServer } from './control/index.js';
+import type { ControlServer } from './control/index.js';
+import { startGrpcServer } from './grpc/server.js';
+import type { RunningGrpcServer } from './grpc/server.js';
+import { createLogger } from './observability/logger.js';
+import type { Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { ensureDevCertificates } from './security/dev-ca.js';
+import { ShardPool } from './workers/index.js';
+
+export interface TillgateNode {
+  config: Readonly<Config>;
+  grpcPort: number;
+  metricsPort: number | undefined;
+  /** The CA a client should trust (the development CA when no certificate was configured). */
+  caFile: string | undefined;
+  pool: ShardPool;
+  grpc: RunningGrpcServer;
+  logger: Logger;
+  status(): NodeStatus;
+  stop(reason: string): Promise<void>;
+  /** Resolves when the node has stopped (after stop(), or a drain from the control socket). */
+  stopped: Promise<void>;
+}
+
+export interface NodeStatus {
+  pid: number;
+  uptimeMs: number;
+  grpcPort: number;
+  draining: boolean;
+  recentPeers: number;
+  inflightCalls: number;
+  commitsPerSecond: number;
+  shards: ReturnType<ShardPool['stats']>;
+}
+
+async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise<{ credentials: ServerCredentials; caFile: string | undefined }> {
+  const grpc = config.grpc;
+  if (grpc.insecure) {
+    logger.warn({ host: grpc.host }, 'plaintext gRPC (--insecure) on loopback only');
+    return { credentials: ServerCredentials.createInsecure(), caFile: undefined };
+  }
+  let certFile = grpc.certFile;
+  let keyFile = grpc.keyFile;
+  let caFile: string | undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    const dev = await ensureDevCertificates(config.dataDir);
+    ({ certFile, keyFile, caFile } = dev);
+    logger.warn({ caFile, created: dev.created }, `no TLS certificate configured: using the development CA; clients must trust ${caFile}`);
+  }
+  const clientCa = grpc.clientCaFile === undefined ? null : readFileSync(grpc.clientCaFile);
+  const credentials = ServerCredentials.createSsl(clientCa, [{ cert_chain: readFileSync(certFile), private_key: readFileSync(keyFile) }], grpc.requireClientCert);
+  return { credentials, caFile };
+}
+
+export async function startNode(config: Readonly<Config>, logger: Logger = createLogger(config.logLevel)): Promise<TillgateNode> {
+  const startedAtMs = Date.now();
+  const metrics = new Metrics();
+  const pool = await ShardPool.start({
+    dataDir: config.dataDir,
+    ...(config.shards === undefined ? {} : { shardCount: config.shards }),
+    queueCommandsMax: config.pool.queueCommandsMax,
+    batchCommandsMax: config.pool.batchCommandsMax,
+    expirySweepIntervalMs: config.pool.expirySweepIntervalMs,
+    onWriterExit: (shard, reason) => {
+      metrics.writerRestarts.inc({ shard: String(shard) });
+      logger.error({ shard, reason }, 'shard writer stopped; restarting it');
+    },
+    onCommitted: (shard, commands) => metrics.shardCommitted.inc({ shard: String(shard) }, commands),
+  });
+  const stops: { name: string; run: () => Promise<void> }[] = [{ name: 'pool', run: () => pool.close() }];
+  try {
+    const { credentials, caFile } = await credentialsFor(config, logger);
+    const grpc = await startGrpcServer({ sink: pool, logger, metrics, host: config.grpc.host, port: config.grpc.port, credentials, limits: config.grpc });
+    stops.unshift({ name: 'grpc', run: () => grpc.drain(config.shutdownGraceMs) });
+    let metricsPort: number | undefined;
+    let metricsServer: HttpServer | undefined;
+    if (config.metrics.port !== undefined) {
+      ({ server: metricsServer, port: metricsPort } = await metrics.serve(config.metrics.host, config.metrics.port));
+      const server = metricsServer;
+      stops.push({ name: 'metrics', run: () => new Promise((resolve) => server.close(() => resolve())) });
+    }
+    const rate = commitRate(pool);
+    const status = (): NodeStatus => ({
+      pid: process.pid, uptimeMs: Date.now() - startedAtMs, grpcPort: grpc.port, draining: grpc.gate.draining,
+      recentPeers: grpc.gate.recentPeers(), inflightCalls: grpc.gate.inflight, commitsPerSecond: rate(), shards: pool.stats(),
+    });
+    let resolveStopped: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => { resolveStopped = resolve; });
+    let stopping: Promise<void> | undefined;
+    const stop = (reason: string): Promise<void> => {
+      stopping ??= runStops(stops, logger, reason).then(resolveStopped);
+      return stopping;
+    };
+    const control: ControlServer = await startControlServer(config.controlSocket, { status, drain: () => void stop('drain requested on the control socket') });
+    stops.splice(1, 0, { name: 'control', run: () => control.close() });
+    const gauge = setInterval(() => {
+      pool.stats().forEach((shard) => metrics.shardQueue.set({ shard: String(shard.shard) }, shard.queuedCommands));
+      rate();
+    }, 1000);
+    gauge.unref();
+    stops.push({ name: 'gauges', run: () => Promise.resolve(clearInterval(gauge)) });
+    logger.info({ grpcPort: grpc.port, metricsPort, shards: pool.shardCount, dataDir: config.dataDir, tls: !config.grpc.insecure, controlSocket: config.controlSocket }, 'tillgate node started');
+    return { config, grpcPort: grpc.port, metricsPort, caFile, pool, grpc, logger, status, stop, stopped };
+  } catch (error) {
+    await runStops(stops, logger, 'start failed');
+    throw error;
+  }
+}
+
+async function runStops(stops: readonly { name: string; run: () => Promise<void> }[], logger: Logger, reason: string): Promise<void> {
+  logger.info({ reason }, 'stopping');
+  for (const step of stops) {
+    try {
+      await step.run();
+    } catch (error) {
+      logger.error({ step: step.name, err: error }, 'stop step failed');
+    }
+  }
+  logger.info('stopped');
+}
+
+/** Commits per second over the last few seconds, from the pool's counters. */
+function commitRate(pool: ShardPool): () => number {
+  const samples: { atMs: number; committed: number }[] = [];
+  const committed = () => pool.stats().reduce((sum, shard) => sum + shard.committedCommands, 0);
+  return () => {
+    const now = { atMs: Date.now(), committed: committed() };
+    samples.push(now);
+    while (samples.length > 2 && (samples[0]?.atMs ?? 0) < now.atMs - 5000) samples.shift();
+    const first = samples[0] ?? now;
+    const spanMs = now.atMs - first.atMs;
+    return spanMs === 0 ? 0 : Math.round(((now.committed - first.committed) * 1000) / spanMs);
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Prometheus metrics, including the three KPIs of the design: synchronization latency (send →
+ * durable commit, per interface), return authorization outcomes (approved / partially approved /
+ * declined by reason / errored by code), and inventory accuracy (set by reconciliation).
+ */
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const latencyBucketsSeconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly commands = new Counter({ name: 'tillgate_commands_total', help: 'Commands answered, by type, interface and outcome code (OK or the error code).', labelNames: ['type', 'interface', 'code'] as const, registers: [this.registry] });
+  readonly commitLatency = new Histogram({ name: 'tillgate_sync_latency_seconds', help: 'Transaction synchronization latency: request received to durable commit acknowledged, by interface and command type.', labelNames: ['interface', 'type'] as const, buckets: latencyBucketsSeconds, registers: [this.registry] });
+  readonly returnAuthorizations = new Counter({ name: 'tillgate_return_authorizations_total', help: 'POS return authorization outcomes: decision (APPROVED, PARTIALLY_APPROVED, DECLINED, ERROR) and reason.', labelNames: ['decision', 'reason'] as const, registers: [this.registry] });
+  readonly refused = new Counter({ name: 'tillgate_refused_total', help: 'Work refused at a bound (overload, limits), by reason.', labelNames: ['reason'] as const, registers: [this.registry] });
+  readonly inflightCalls = new Gauge({ name: 'tillgate_grpc_inflight_calls', help: 'gRPC calls being served.', registers: [this.registry] });
+  readonly shardQueue = new Gauge({ name: 'tillgate_shard_queued_commands', help: 'Commands queued or in flight per shard.', labelNames: ['shard'] as const, registers: [this.registry] });
+  readonly shardCommitted = new Counter({ name: 'tillgate_shard_committed_commands_total', help: 'Commands committed per shard.', labelNames: ['shard'] as const, registers: [this.registry] });
+  readonly writerRestarts = new Counter({ name: 'tillgate_writer_restarts_total', help: 'Shard writer threads restarted after a crash.', labelNames: ['shard'] as const, registers: [this.registry] });
+  readonly inventoryAccuracy = new Gauge({ name: 'tillgate_inventory_accuracy_ratio', help: 'Inventory data accuracy from the last reconciliation (0..1): positions matching the counted or journal-recomputed quantity.', registers: [this.registry] });
+
+  constructor(options: { defaultMetrics: boolean } = { defaultMetrics: true }) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Serves /metrics on host:port (port 0 picks one); resolves with the bound port. */
+  serve(host: string, port: number): Promise<{ server: Server; port: number }> {
+    const server = createServer((request, response) => {
+      if (request.url !== '/metrics') {
+        response.writeHead(404).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (error: unknown) => response.writeHead(500).end(String(error)),
+      );
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        const address = server.address();
+        resolve({ server, port: typeof address === 'object' && address !== null ? address.port : port });
+      });
+    });
+  }
+}
