@@ -15,7 +15,8 @@ import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { ensureDevCertificates } from './security/dev-ca.js';
-import { ShardPool } from './workers/index.js';
+import { InlineSink, ShardPool } from './workers/index.js';
+import type { CommandSink, ShardStats } from './workers/index.js';
 
 export interface TillgateNode {
   config: Readonly<Config>;
@@ -23,7 +24,7 @@ export interface TillgateNode {
   metricsPort: number | undefined;
   /** The CA a client should trust (the development CA when no certificate was configured). */
   caFile: string | undefined;
-  pool: ShardPool;
+  pool: CommandSink;
   grpc: RunningGrpcServer;
   logger: Logger;
   status(): NodeStatus;
@@ -40,7 +41,8 @@ export interface NodeStatus {
   recentPeers: number;
   inflightCalls: number;
   commitsPerSecond: number;
-  shards: ReturnType<ShardPool['stats']>;
+  engine: Config['engine'];
+  shards: ShardStats[];
 }
 
 async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise<{ credentials: ServerCredentials; caFile: string | undefined }> {
@@ -65,7 +67,7 @@ async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise
 export async function startNode(config: Readonly<Config>, logger: Logger = createLogger(config.logLevel)): Promise<TillgateNode> {
   const startedAtMs = Date.now();
   const metrics = new Metrics();
-  const pool = await ShardPool.start({
+  const pool = config.engine === 'inline' ? InlineSink.open({ dataDir: config.dataDir, ...(config.shards === undefined ? {} : { shardCount: config.shards }), queueCommandsMax: config.pool.queueCommandsMax }) : await ShardPool.start({
     dataDir: config.dataDir,
     ...(config.shards === undefined ? {} : { shardCount: config.shards }),
     queueCommandsMax: config.pool.queueCommandsMax,
@@ -92,7 +94,7 @@ export async function startNode(config: Readonly<Config>, logger: Logger = creat
     const rate = commitRate(pool);
     const status = (): NodeStatus => ({
       pid: process.pid, uptimeMs: Date.now() - startedAtMs, grpcPort: grpc.port, draining: grpc.gate.draining,
-      recentPeers: grpc.gate.recentPeers(), inflightCalls: grpc.gate.inflight, commitsPerSecond: rate(), shards: pool.stats(),
+      recentPeers: grpc.gate.recentPeers(), inflightCalls: grpc.gate.inflight, commitsPerSecond: rate(), engine: config.engine, shards: pool.stats(),
     });
     let resolveStopped: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => { resolveStopped = resolve; });
@@ -130,7 +132,7 @@ async function runStops(stops: readonly { name: string; run: () => Promise<void>
 }
 
 /** Commits per second over the last few seconds, from the pool's counters. */
-function commitRate(pool: ShardPool): () => number {
+function commitRate(pool: CommandSink): () => number {
   const samples: { atMs: number; committed: number }[] = [];
   const committed = () => pool.stats().reduce((sum, shard) => sum + shard.committedCommands, 0);
   return () => {

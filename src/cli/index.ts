@@ -23,6 +23,7 @@ program
   .option('--port <port>', 'gRPC listen port (default 50051; 0 picks a free one)')
   .option('--shards <n>', 'shard count for a new data directory (default: number of cores)')
   .option('--insecure', 'plaintext gRPC, allowed on a loopback host only')
+  .option('--engine <engine>', "'pool' (a writer thread per shard, default) or 'inline' (ledger on the main thread)")
   .option('--tls-cert <file>', 'server certificate chain (PEM)')
   .option('--tls-key <file>', 'server private key (PEM)')
   .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
@@ -34,7 +35,7 @@ program
       flags: {
         dataDir: flags.dataDir, 'grpc.host': flags.host, 'grpc.port': flags.port, shards: flags.shards,
         'grpc.insecure': flags.insecure, 'grpc.certFile': flags.tlsCert, 'grpc.keyFile': flags.tlsKey,
-        'metrics.port': flags.metricsPort, logLevel: flags.logLevel,
+        'metrics.port': flags.metricsPort, logLevel: flags.logLevel, engine: flags.engine,
       },
     });
     const node = await startNode(config);

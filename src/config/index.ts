@@ -9,6 +9,8 @@ import { resolve } from 'node:path';
 export interface Config {
   dataDir: string;
   shards: number | undefined;
+  /** 'pool': one writer thread per shard (production); 'inline': the ledger on the main thread (benchmarks). */
+  engine: 'pool' | 'inline';
   grpc: {
     host: string;
     port: number;
@@ -44,9 +46,10 @@ export class ConfigError extends Error {
 type Raw = Record<string, unknown>;
 
 /** Every setting: its dotted path, its environment name, and how to read it. */
-const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | 'level' }[] = [
+const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | 'level' | 'engine' }[] = [
   { path: 'dataDir', env: 'TILLGATE_DATA_DIR', kind: 'string' },
   { path: 'shards', env: 'TILLGATE_SHARDS', kind: 'int' },
+  { path: 'engine', env: 'TILLGATE_ENGINE', kind: 'engine' },
   { path: 'grpc.host', env: 'TILLGATE_GRPC_HOST', kind: 'string' },
   { path: 'grpc.port', env: 'TILLGATE_GRPC_PORT', kind: 'int' },
   { path: 'grpc.insecure', env: 'TILLGATE_INSECURE', kind: 'bool' },
@@ -74,6 +77,7 @@ function defaults(): Raw {
   return {
     dataDir: './data',
     shards: undefined,
+    engine: 'pool',
     grpc: {
       host: '0.0.0.0', port: 50051, insecure: false, certFile: undefined, keyFile: undefined, clientCaFile: undefined,
       requireClientCert: false, messageBytesMax: 4 * 1024 * 1024, concurrentCallsMax: 4096,
@@ -116,6 +120,10 @@ function parseValue(kind: string, text: unknown, where: string): unknown {
     if (text === 'true' || text === '1') return true;
     if (text === 'false' || text === '0') return false;
     throw new ConfigError(`${where}: expected true or false, got ${String(text)}`);
+  }
+  if (kind === 'engine') {
+    if (text !== 'pool' && text !== 'inline') throw new ConfigError(`${where}: expected pool or inline`);
+    return text;
   }
   if (kind === 'level') {
     const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
