@@ -38,17 +38,22 @@ check_generated_is_fresh() {
 }
 
 check_not_breaking() {
-  local against="main"
-  if ! git rev-parse --verify --quiet "refs/heads/$against" >/dev/null; then
-    echo "proto-check: skipped breaking check: no local branch '$against' to compare against"
+  # Compare against PROTO_BREAKING_AGAINST (a git ref; default main). In CI the clone's main is
+  # the submission itself, so CI compares against the commit before it (HEAD~1).
+  local against="${PROTO_BREAKING_AGAINST:-main}"
+  if ! git rev-parse --verify --quiet "$against^{commit}" >/dev/null; then
+    echo "proto-check: skipped breaking check: no git ref '$against' to compare against"
     return 0
   fi
-  if ! git cat-file -e "refs/heads/$against:proto" 2>/dev/null; then
-    echo "proto-check: skipped breaking check: branch '$against' has no proto/ yet"
+  if ! git cat-file -e "$against:proto" 2>/dev/null; then
+    echo "proto-check: skipped breaking check: '$against' has no proto/ yet"
     return 0
   fi
-  # `.git#branch=main` reads the committed tree of main, not the working copy.
-  if ! "$buf" breaking --against ".git#branch=$against"; then
+  # Read the committed tree of the ref (not the working copy) into a scratch directory.
+  scratch="$(mktemp -d "${TMPDIR:-/tmp}/tillgate-proto-base.XXXXXX")"
+  trap 'rm -rf "$scratch"' EXIT
+  git archive "$against" proto buf.yaml | tar -x -C "$scratch"
+  if ! "$buf" breaking --against "$scratch"; then
     echo "proto-check: the contract has breaking changes against '$against' (see above)." >&2
     exit 1
   fi

@@ -6,7 +6,10 @@
 import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { ServerCredentials } from '@grpc/grpc-js';
+import { ConfigError } from './config/index.js';
 import type { Config } from './config/index.js';
+import { startGateway } from './tcp-gateway/index.js';
+import type { GatewayListenerOptions, RunningGateway } from './tcp-gateway/index.js';
 import { startControlServer } from './control/index.js';
 import type { ControlServer } from './control/index.js';
 import { startGrpcServer } from './grpc/server.js';
@@ -21,6 +24,8 @@ import type { CommandSink, ShardStats } from './workers/index.js';
 export interface TillgateNode {
   config: Readonly<Config>;
   grpcPort: number;
+  /** The register gateway's port, when it is on. */
+  tcpPort: number | undefined;
   metricsPort: number | undefined;
   /** The CA a client should trust (the development CA when no certificate was configured). */
   caFile: string | undefined;
@@ -39,17 +44,26 @@ export interface NodeStatus {
   grpcPort: number;
   draining: boolean;
   recentPeers: number;
+  registerConnections: number | undefined;
   inflightCalls: number;
   commitsPerSecond: number;
   engine: Config['engine'];
   shards: ShardStats[];
 }
 
-async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise<{ credentials: ServerCredentials; caFile: string | undefined }> {
+interface Tls {
+  credentials: ServerCredentials;
+  caFile: string | undefined;
+  certFile: string | undefined;
+  keyFile: string | undefined;
+}
+
+async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise<Tls> {
   const grpc = config.grpc;
   if (grpc.insecure) {
     logger.warn({ host: grpc.host }, 'plaintext gRPC (--insecure) on loopback only');
-    return { credentials: ServerCredentials.createInsecure(), caFile: undefined };
+    if (config.tcp.port !== undefined && config.tcp.tls) throw new ConfigError('the TCP gateway needs a certificate for TLS: configure grpc.certFile/keyFile or set tcp.tls false');
+    return { credentials: ServerCredentials.createInsecure(), caFile: undefined, certFile: undefined, keyFile: undefined };
   }
   let certFile = grpc.certFile;
   let keyFile = grpc.keyFile;
@@ -61,7 +75,16 @@ async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise
   }
   const clientCa = grpc.clientCaFile === undefined ? null : readFileSync(grpc.clientCaFile);
   const credentials = ServerCredentials.createSsl(clientCa, [{ cert_chain: readFileSync(certFile), private_key: readFileSync(keyFile) }], grpc.requireClientCert);
-  return { credentials, caFile };
+  return { credentials, caFile, certFile, keyFile };
+}
+
+function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandSink, logger: Logger, metrics: Metrics): Promise<RunningGateway> | undefined {
+  const tcp = config.tcp;
+  if (tcp.port === undefined) return undefined;
+  const listener: GatewayListenerOptions = { host: tcp.host, port: tcp.port, dialect: tcp.dialect };
+  if (tcp.framing !== undefined) listener.framing = tcp.framing;
+  if (tcp.tls && tls.certFile !== undefined && tls.keyFile !== undefined) listener.tls = { certFile: tls.certFile, keyFile: tls.keyFile };
+  return startGateway({ sink: pool, logger, metrics, listeners: [listener] });
 }
 
 export async function startNode(config: Readonly<Config>, logger: Logger = createLogger(config.logLevel)): Promise<TillgateNode> {
@@ -81,9 +104,12 @@ export async function startNode(config: Readonly<Config>, logger: Logger = creat
   });
   const stops: { name: string; run: () => Promise<void> }[] = [{ name: 'pool', run: () => pool.close() }];
   try {
-    const { credentials, caFile } = await credentialsFor(config, logger);
+    const tls = await credentialsFor(config, logger);
+    const { credentials, caFile } = tls;
+    const gateway = await startRegisterGateway(config, tls, pool, logger, metrics);
+    if (gateway !== undefined) stops.unshift({ name: 'tcp-gateway', run: () => gateway.close(config.shutdownGraceMs) });
     const grpc = await startGrpcServer({ sink: pool, logger, metrics, host: config.grpc.host, port: config.grpc.port, credentials, limits: config.grpc });
-    stops.unshift({ name: 'grpc', run: () => grpc.drain(config.shutdownGraceMs) });
+    stops.unshift({ name: 'grpc', run: () => grpc.drain(config.shutdownNotServingMs, config.shutdownGraceMs) });
     let metricsPort: number | undefined;
     let metricsServer: HttpServer | undefined;
     if (config.metrics.port !== undefined) {
@@ -94,7 +120,7 @@ export async function startNode(config: Readonly<Config>, logger: Logger = creat
     const rate = commitRate(pool);
     const status = (): NodeStatus => ({
       pid: process.pid, uptimeMs: Date.now() - startedAtMs, grpcPort: grpc.port, draining: grpc.gate.draining,
-      recentPeers: grpc.gate.recentPeers(), inflightCalls: grpc.gate.inflight, commitsPerSecond: rate(), engine: config.engine, shards: pool.stats(),
+      recentPeers: grpc.gate.recentPeers(), registerConnections: gateway?.stats().connectionsOpen, inflightCalls: grpc.gate.inflight, commitsPerSecond: rate(), engine: config.engine, shards: pool.stats(),
     });
     let resolveStopped: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => { resolveStopped = resolve; });
@@ -111,8 +137,8 @@ export async function startNode(config: Readonly<Config>, logger: Logger = creat
     }, 1000);
     gauge.unref();
     stops.push({ name: 'gauges', run: () => Promise.resolve(clearInterval(gauge)) });
-    logger.info({ grpcPort: grpc.port, metricsPort, shards: pool.shardCount, dataDir: config.dataDir, tls: !config.grpc.insecure, controlSocket: config.controlSocket }, 'tillgate node started');
-    return { config, grpcPort: grpc.port, metricsPort, caFile, pool, grpc, logger, status, stop, stopped };
+    logger.info({ grpcPort: grpc.port, tcpPort: gateway?.ports[0], tcpDialect: gateway === undefined ? undefined : config.tcp.dialect, metricsPort, shards: pool.shardCount, dataDir: config.dataDir, tls: !config.grpc.insecure, controlSocket: config.controlSocket }, 'tillgate node started');
+    return { config, grpcPort: grpc.port, tcpPort: gateway?.ports[0], metricsPort, caFile, pool, grpc, logger, status, stop, stopped };
   } catch (error) {
     await runStops(stops, logger, 'start failed');
     throw error;

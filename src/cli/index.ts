@@ -27,6 +27,8 @@ program
   .option('--tls-cert <file>', 'server certificate chain (PEM)')
   .option('--tls-key <file>', 'server private key (PEM)')
   .option('--metrics-port <port>', 'serve Prometheus metrics on this port')
+  .option('--tcp-port <port>', 'start the legacy register gateway (ISO 8583 / fixed-v1) on this port')
+  .option('--tcp-dialect <name>', 'register dialect: iso87-ascii, iso87-binary, iso87-binary-tpdu, fixed-v1 or a dialect file')
   .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
   .action(async (flags: Record<string, string | boolean | undefined>) => {
     const config = loadConfig({
@@ -36,11 +38,13 @@ program
         dataDir: flags.dataDir, 'grpc.host': flags.host, 'grpc.port': flags.port, shards: flags.shards,
         'grpc.insecure': flags.insecure, 'grpc.certFile': flags.tlsCert, 'grpc.keyFile': flags.tlsKey,
         'metrics.port': flags.metricsPort, logLevel: flags.logLevel, engine: flags.engine,
+        'tcp.port': flags.tcpPort, 'tcp.dialect': flags.tcpDialect,
       },
     });
     const node = await startNode(config);
     if (node.caFile !== undefined) process.stderr.write(`tillgate: TLS with the development CA; clients trust ${node.caFile}\n`);
     process.stderr.write(`tillgate: serving gRPC on ${config.grpc.host}:${node.grpcPort}\n`);
+    if (node.tcpPort !== undefined) process.stderr.write(`tillgate: register gateway (${config.tcp.dialect}) on ${config.tcp.host}:${node.tcpPort}\n`);
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => void node.stop(signal));
     await node.stopped;
   });

@@ -29,7 +29,11 @@ export interface Config {
     /** Deadline applied to a call that arrives without one. */
     defaultDeadlineMs: number;
   };
+  /** The legacy register gateway: off unless a port is set. TLS uses the gRPC certificate unless tls is false. */
+  tcp: { host: string; port: number | undefined; dialect: string; tls: boolean; framing: 'binary2' | 'bcd2' | 'ascii4' | 'lines' | undefined };
   shutdownGraceMs: number;
+  /** How long health reports NOT_SERVING before the server stops taking calls (load balancers notice). */
+  shutdownNotServingMs: number;
   pool: { queueCommandsMax: number; batchCommandsMax: number; expirySweepIntervalMs: number };
   metrics: { host: string; port: number | undefined };
   controlSocket: string;
@@ -46,7 +50,7 @@ export class ConfigError extends Error {
 type Raw = Record<string, unknown>;
 
 /** Every setting: its dotted path, its environment name, and how to read it. */
-const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | 'level' | 'engine' }[] = [
+const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | 'level' | 'engine' | 'framing' }[] = [
   { path: 'dataDir', env: 'TILLGATE_DATA_DIR', kind: 'string' },
   { path: 'shards', env: 'TILLGATE_SHARDS', kind: 'int' },
   { path: 'engine', env: 'TILLGATE_ENGINE', kind: 'engine' },
@@ -63,7 +67,13 @@ const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | '
   { path: 'grpc.keepaliveTimeoutMs', env: 'TILLGATE_GRPC_KEEPALIVE_TIMEOUT_MS', kind: 'int' },
   { path: 'grpc.keepalivePermitWithoutCalls', env: 'TILLGATE_GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS', kind: 'bool' },
   { path: 'grpc.defaultDeadlineMs', env: 'TILLGATE_GRPC_DEFAULT_DEADLINE_MS', kind: 'int' },
+  { path: 'tcp.host', env: 'TILLGATE_TCP_HOST', kind: 'string' },
+  { path: 'tcp.port', env: 'TILLGATE_TCP_PORT', kind: 'int' },
+  { path: 'tcp.dialect', env: 'TILLGATE_TCP_DIALECT', kind: 'string' },
+  { path: 'tcp.tls', env: 'TILLGATE_TCP_TLS', kind: 'bool' },
+  { path: 'tcp.framing', env: 'TILLGATE_TCP_FRAMING', kind: 'framing' },
   { path: 'shutdownGraceMs', env: 'TILLGATE_SHUTDOWN_GRACE_MS', kind: 'int' },
+  { path: 'shutdownNotServingMs', env: 'TILLGATE_SHUTDOWN_NOT_SERVING_MS', kind: 'int' },
   { path: 'pool.queueCommandsMax', env: 'TILLGATE_QUEUE_COMMANDS_MAX', kind: 'int' },
   { path: 'pool.batchCommandsMax', env: 'TILLGATE_BATCH_COMMANDS_MAX', kind: 'int' },
   { path: 'pool.expirySweepIntervalMs', env: 'TILLGATE_EXPIRY_SWEEP_INTERVAL_MS', kind: 'int' },
@@ -85,7 +95,9 @@ function defaults(): Raw {
       keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, keepalivePermitWithoutCalls: true,
       defaultDeadlineMs: 10_000,
     },
+    tcp: { host: '0.0.0.0', port: undefined, dialect: 'iso87-ascii', tls: true, framing: undefined },
     shutdownGraceMs: 10_000,
+    shutdownNotServingMs: 500,
     pool: { queueCommandsMax: 8192, batchCommandsMax: 1024, expirySweepIntervalMs: 1000 },
     metrics: { host: '127.0.0.1', port: undefined },
     controlSocket: undefined,
@@ -120,6 +132,10 @@ function parseValue(kind: string, text: unknown, where: string): unknown {
     if (text === 'true' || text === '1') return true;
     if (text === 'false' || text === '0') return false;
     throw new ConfigError(`${where}: expected true or false, got ${String(text)}`);
+  }
+  if (kind === 'framing') {
+    if (text !== 'binary2' && text !== 'bcd2' && text !== 'ascii4' && text !== 'lines') throw new ConfigError(`${where}: expected binary2, bcd2, ascii4 or lines`);
+    return text;
   }
   if (kind === 'engine') {
     if (text !== 'pool' && text !== 'inline') throw new ConfigError(`${where}: expected pool or inline`);
@@ -202,6 +218,10 @@ function validate(config: Config): Readonly<Config> {
   if (grpc.requireClientCert && grpc.clientCaFile === undefined) throw new ConfigError('grpc.requireClientCert needs grpc.clientCaFile');
   if (grpc.messageBytesMax < 1024 || grpc.messageBytesMax > 64 * 1024 * 1024) throw new ConfigError('grpc.messageBytesMax must be from 1 KiB to 64 MiB');
   if (grpc.keepaliveTimeMs < 10_000) throw new ConfigError('grpc.keepaliveTimeMs must be at least 10000 (clients reject more aggressive pings)');
+  if (config.tcp.port !== undefined && config.tcp.port > 65535) throw new ConfigError(`tcp.port ${config.tcp.port} is not a TCP port`);
+  if (config.tcp.port !== undefined && !config.tcp.tls && !isLoopback(config.tcp.host)) {
+    throw new ConfigError(`plaintext register traffic (tcp.tls false) is allowed only on a loopback host, not ${config.tcp.host}`);
+  }
   if (config.shards !== undefined && (config.shards < 1 || config.shards > 256)) throw new ConfigError('shards must be from 1 to 256');
   const dataDir = resolve(config.dataDir);
   const controlSocket = config.controlSocket ?? resolve(dataDir, 'tillgate.sock');

@@ -5,27 +5,28 @@ import type { CallGate } from './server.js';
 import { fromResult, toCommand } from './translate.js';
 
 export function commandHandlers(gate: CallGate) {
-  const run = async <R extends L.CommandResult>(context: pb.RequestContext | undefined, command: L.Command) => {
-    const { result, replay, journalSeq } = await gate.submit(context, command);
+  // The command is built after the context is checked, so a missing idempotency id is reported first.
+  const run = async <R extends L.CommandResult>(context: pb.RequestContext | undefined, build: () => L.Command) => {
+    const { result, replay, journalSeq } = await gate.submit(context, build);
     return { result: result as R, replay, journalSeq };
   };
   return {
     returns: {
       authorizeReturn: gate.unary<pb.AuthorizeReturnRequest, pb.AuthorizeReturnResponse>('AuthorizeReturn', async (request) => {
-        const { result, replay, journalSeq } = await run<L.AuthorizeResult>(request.context, toCommand.authorizeReturn(request));
+        const { result, replay, journalSeq } = await run<L.AuthorizeResult>(request.context, () => toCommand.authorizeReturn(request));
         gate.metrics.returnAuthorizations.inc({ decision: result.decision, reason: firstReason(result.lines) });
         return { authorization: fromResult.authorization(result), replay, journalSeq };
       }),
       completeReturn: gate.unary<pb.CompleteReturnRequest, pb.CompleteReturnResponse>('CompleteReturn', async (request) => {
-        const { result, replay, journalSeq } = await run<L.CompleteResult>(request.context, toCommand.completeReturn(request));
+        const { result, replay, journalSeq } = await run<L.CompleteResult>(request.context, () => toCommand.completeReturn(request));
         return { completion: fromResult.completion(result), replay, journalSeq };
       }),
       voidReturn: gate.unary<pb.VoidReturnRequest, pb.VoidReturnResponse>('VoidReturn', async (request) => {
-        const { result, replay, journalSeq } = await run<L.VoidResult>(request.context, toCommand.voidReturn(request));
+        const { result, replay, journalSeq } = await run<L.VoidResult>(request.context, () => toCommand.voidReturn(request));
         return { returnId: result.returnId, replay, journalSeq };
       }),
       exchange: gate.unary<pb.ExchangeRequest, pb.ExchangeResponse>('Exchange', async (request) => {
-        const { result, replay, journalSeq } = await run<L.ExchangeResult>(request.context, toCommand.exchange(request));
+        const { result, replay, journalSeq } = await run<L.ExchangeResult>(request.context, () => toCommand.exchange(request));
         gate.metrics.returnAuthorizations.inc({ decision: result.authorization.decision, reason: firstReason(result.authorization.lines) });
         return {
           authorization: fromResult.authorization(result.authorization),
@@ -36,31 +37,31 @@ export function commandHandlers(gate: CallGate) {
     },
     sales: {
       recordSale: gate.unary<pb.RecordSaleRequest, pb.RecordSaleResponse>('RecordSale', async (request) => {
-        const { result, replay, journalSeq } = await run<L.SaleResult>(request.context, toCommand.recordSale(request));
+        const { result, replay, journalSeq } = await run<L.SaleResult>(request.context, () => toCommand.recordSale(request));
         return {
           receiptId: result.receiptId, decision: result.decision === 'APPROVED' ? 1 : 3, lines: fromResult.saleDecisions(result.lines),
           totalMinor: result.totalMinor, replay, journalSeq,
         };
       }),
       importReceipt: gate.unary<pb.ImportReceiptRequest, pb.ImportReceiptResponse>('ImportReceipt', async (request) => {
-        const { result, replay, journalSeq } = await run<L.ImportResult>(request.context, toCommand.importReceipt(request));
+        const { result, replay, journalSeq } = await run<L.ImportResult>(request.context, () => toCommand.importReceipt(request));
         return { receiptId: result.receiptId, totalMinor: result.totalMinor, replay, journalSeq };
       }),
     },
     admin: {
       upsertStore: gate.unary<pb.UpsertStoreRequest, pb.UpsertStoreResponse>('UpsertStore', async (request) => {
-        const { result, replay, journalSeq } = await run<L.StoreResult>(request.context, toCommand.upsertStore(request));
+        const { result, replay, journalSeq } = await run<L.StoreResult>(request.context, () => toCommand.upsertStore(request));
         return { store: fromResult.store(result.store), effectivePolicy: fromResult.policy(result.effectivePolicy), replay, journalSeq };
       }),
       upsertSku: gate.unary<pb.UpsertSkuRequest, pb.UpsertSkuResponse>('UpsertSku', async (request) => {
-        const { result, replay, journalSeq } = await run<L.SkuResult>(request.context, toCommand.upsertSku(request));
+        const { result, replay, journalSeq } = await run<L.SkuResult>(request.context, () => toCommand.upsertSku(request));
         return { sku: fromResult.sku(result.sku), replay, journalSeq };
       }),
       receiveStock: stockHandler(gate, 'ReceiveStock', toCommand.receiveStock),
       adjustStock: stockHandler(gate, 'AdjustStock', toCommand.adjustStock),
       transferStock: stockHandler(gate, 'TransferStock', toCommand.transferStock),
       countStock: gate.unary<pb.CountStockRequest, pb.CountStockResponse>('CountStock', async (request) => {
-        const { result, replay, journalSeq } = await run<L.StockResult>(request.context, toCommand.countStock(request));
+        const { result, replay, journalSeq } = await run<L.StockResult>(request.context, () => toCommand.countStock(request));
         return { position: fromResult.position(result.position), varianceQuantity: result.varianceQuantity ?? 0, replay, journalSeq };
       }),
     },
@@ -69,7 +70,7 @@ export function commandHandlers(gate: CallGate) {
 
 function stockHandler<Req extends { context?: pb.RequestContext | undefined }>(gate: CallGate, name: string, translate: (request: Req) => L.Command) {
   return gate.unary<Req, pb.ReceiveStockResponse>(name, async (request) => {
-    const { result, replay, journalSeq } = await gate.submit(request.context, translate(request));
+    const { result, replay, journalSeq } = await gate.submit(request.context, () => translate(request));
     return { position: { ...(result as L.StockResult).position }, replay, journalSeq };
   });
 }

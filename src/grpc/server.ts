@@ -111,18 +111,19 @@ export class CallGate {
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
     this.metrics.commands.inc({ type: name, interface: 'grpc', code });
     this.metrics.commitLatency.observe({ interface: 'grpc', type: name }, seconds);
-    if (code !== 'OK') this.logger.info({ requestId, rpc: name, code, ms: Math.round(seconds * 1000) }, 'call failed');
+    // Refusals are normal traffic (a lookup that finds nothing, a bad request): debug, not info.
+    if (code !== 'OK') this.logger.debug({ requestId, rpc: name, code, ms: Math.round(seconds * 1000) }, 'call refused');
     else this.logger.debug({ requestId, rpc: name, ms: seconds * 1000 }, 'call ok');
   }
 
   /** Submits one command built from a request; a refused outcome becomes the call's error. */
-  async submit(context: pb.RequestContext | undefined, command: Command): Promise<{ result: CommandResult; replay: boolean; journalSeq: number }> {
+  async submit(context: pb.RequestContext | undefined, build: () => Command): Promise<{ result: CommandResult; replay: boolean; journalSeq: number }> {
     const idempotencyId = context?.idempotencyId ?? '';
     if (idempotencyId === '') throw new RequestError('INVALID_ARGUMENT', 'context.idempotencyId is required on every mutating call', 'context.idempotencyId');
     const actor: Envelope['actor'] = {};
     if (context?.terminalId !== undefined) actor.terminalId = context.terminalId;
     if (context?.operatorId !== undefined) actor.operatorId = context.operatorId;
-    const outcome = await this.sink.submit({ idempotencyId, actor, command });
+    const outcome = await this.sink.submit({ idempotencyId, actor, command: build() });
     if (!outcome.ok) throw new OutcomeError(outcome.error);
     return { result: outcome.result, replay: outcome.replay, journalSeq: outcome.seq };
   }
@@ -141,7 +142,7 @@ export interface RunningGrpcServer {
   gate: CallGate;
   health: HealthImplementation;
   /** NOT_SERVING, refuse new calls, let in-flight calls finish up to graceMs, then force. */
-  drain(graceMs: number): Promise<void>;
+  drain(notServingMs: number, graceMs: number): Promise<void>;
 }
 
 function grpcServerOptions(limits: GrpcLimits): Record<string, number> {
@@ -180,12 +181,15 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${options.host.includes(':') ? `[${options.host}]` : options.host}:${options.port}`, options.credentials, (error, bound) => (error === null ? resolve(bound) : reject(error)));
   });
-  return { port, gate, health, drain: (graceMs) => drainServer(server, gate, health, graceMs) };
+  return { port, gate, health, drain: (notServingMs, graceMs) => drainServer(server, gate, health, notServingMs, graceMs) };
 }
 
-async function drainServer(server: Server, gate: CallGate, health: HealthImplementation, graceMs: number): Promise<void> {
-  gate.draining = true;
+async function drainServer(server: Server, gate: CallGate, health: HealthImplementation, notServingMs: number, graceMs: number): Promise<void> {
+  // Health goes NOT_SERVING first, and calls are still served for a moment, so that load
+  // balancers and clients watching health move away before anything is refused.
   for (const name of ['', ...serviceNames]) health.setStatus(name, 'NOT_SERVING');
+  await new Promise((resolve) => setTimeout(resolve, notServingMs));
+  gate.draining = true;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       server.forceShutdown();

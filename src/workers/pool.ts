@@ -93,6 +93,7 @@ export class ShardPool implements CommandSink {
   private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted'>> & PoolOptions;
   private nextId = 1;
   private closing = false;
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
 
   private constructor(options: PoolOptions, shardCount: number) {
     this.options = { ...poolDefaults, defaultPolicy: {}, ...options };
@@ -224,9 +225,19 @@ export class ShardPool implements CommandSink {
     this.options.onWriterExit?.(shard.index, `exit ${code}`);
     shard.restarts += 1;
     const delayMs = Math.min(this.options.restartDelayMsMax, 50 * 2 ** Math.min(shard.restarts, 10));
-    setTimeout(() => {
-      if (!this.closing) this.spawn(shard).catch((error: unknown) => this.options.onWriterExit?.(shard.index, String(error)));
-    }, delayMs).unref();
+    // Not unref'd: callers waiting for this shard keep the process alive until it is back.
+    this.restartTimers.add(setTimeout(() => this.respawn(shard), delayMs));
+  }
+
+  /** Starts a writer again; a writer that fails to start is retried with the same backoff. */
+  private respawn(shard: Shard): void {
+    if (this.closing) return;
+    this.spawn(shard).catch((error: unknown) => {
+      this.options.onWriterExit?.(shard.index, `restart failed: ${String(error)}`);
+      shard.restarts += 1;
+      const delayMs = Math.min(this.options.restartDelayMsMax, 50 * 2 ** Math.min(shard.restarts, 10));
+      this.restartTimers.add(setTimeout(() => this.respawn(shard), delayMs));
+    });
   }
 
   /** Test hook and operator tool: stops a writer abruptly, as a crash would. */
@@ -249,7 +260,12 @@ export class ShardPool implements CommandSink {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const shard of this.shards) this.flush(shard);
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    for (const shard of this.shards) {
+      this.flush(shard);
+      // Work still waiting for a writer that will not come back is refused, not left hanging.
+      for (const item of shard.outbox.splice(0)) item.resolve(refusal('SHUTTING_DOWN', 'the node is shutting down'));
+    }
     await Promise.all(this.shards.map((shard) => this.closeShard(shard)));
     for (const reader of this.shardReaders) await reader.close();
   }

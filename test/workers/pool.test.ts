@@ -64,7 +64,7 @@ test('a saturated shard refuses new work at once with OVERLOADED instead of queu
 });
 
 test('a killed writer is restarted; acknowledged commands survive and unacknowledged ones can be retried', async (t) => {
-  const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 1 });
+  const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 1, onWriterExit: (shard, reason) => t.log(`writer ${shard} exit: ${reason}`) });
   t.teardown(() => pool.close());
   await submitAll(pool, setupCommands(['s1'], ['A'], 10_000));
   const acknowledged = await Promise.all(Array.from({ length: 200 }, (_, i) => pool.submit(envelope(sale('s1', `before-${i}`, 'A', 1)))));

@@ -1,0 +1,255 @@
+/**
+ * `npm run bench` (full) and `npm run bench:ci` (short, gated): tillgate against a no-op gRPC echo
+ * server with the same services, TLS, options and response sizes, driven by the same load-generator
+ * processes, in one process tree on this machine. For every target — echo first, then tillgate with
+ * the pool at N (= cores), 1 and 2 shards, and the inline engine — two workloads (the `simulate`
+ * mix, and AuthorizeReturn + CompleteReturn only), each at saturation (closed loop) and in an open
+ * loop at half the echo server's saturation rate. Server CPU per operation comes from the server
+ * process's own utime + stime in /proc. Ratios tillgate ÷ echo are the numbers that travel between
+ * machines; bench:ci fails when one is past bench/thresholds.json.
+ *
+ * Flags: --ci (short, gated), --profile (pool N only, saturation only, server under --cpu-prof),
+ * --record-thresholds (write bench/thresholds.json from this run with a 40% margin).
+ * Env: BENCH_PHASE_MS, BENCH_WARMUP_MS, BENCH_GENERATORS, BENCH_TERMINALS, BENCH_SHARDS (e.g. "1,2,4"),
+ * BENCH_RUNTIME (dist|tsx). Results: bench/results/bench.json (or bench-ci.json) and report.html.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { controlRequest } from '../src/control/index.js';
+import { checkBounds, issueTargets, ratiosOf, summarizePhase, thresholdFrom } from './lib/analysis.js';
+import type { Loop, PhaseResult, RatioBound } from './lib/analysis.js';
+import { LoadGenerator, chooseRuntime, clockTicksPerSecond, cpuTicks, entryArgs, machineTicks, repoRoot, startServer } from './lib/processes.js';
+import type { RunningServer, Runtime } from './lib/processes.js';
+import type { CannedResponse, Fixture, Workload } from './lib/protocol.js';
+import { htmlReport, phaseOf, textTable } from './lib/report.js';
+import type { BenchReport, TargetResult } from './lib/report.js';
+import { summarizeProfiles } from './lib/profile.js';
+
+type Mode = 'full' | 'ci' | 'profile';
+const mode: Mode = process.argv.includes('--ci') ? 'ci' : process.argv.includes('--profile') ? 'profile' : 'full';
+const recordThresholds = process.argv.includes('--record-thresholds');
+const coreCount = cpus().length;
+const envNumber = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
+
+const settings = {
+  mode,
+  phaseMs: envNumber('BENCH_PHASE_MS', mode === 'ci' ? 4000 : 10_000),
+  warmupMs: envNumber('BENCH_WARMUP_MS', mode === 'ci' ? 1500 : 3000),
+  generators: envNumber('BENCH_GENERATORS', 2),
+  terminalsPerGenerator: envNumber('BENCH_TERMINALS', 16),
+  /** Open loop: operations in flight per generator at most; past it an operation is dropped (and counted). */
+  inflightPerGeneratorMax: 1024,
+  receiptsPerTerminal: 4,
+  fixture: { stores: 4, skus: 50 } satisfies Fixture,
+  captureMs: 2000,
+  shardCounts: (process.env.BENCH_SHARDS ?? (mode === 'full' ? `${coreCount},1,2` : `${coreCount}`)).split(',').map(Number),
+  inline: mode === 'full',
+};
+/** Every reply from a generator within this bound, or the run fails (a hung child never hangs CI). */
+const replyMsMax = settings.phaseMs + 60_000;
+const workloads: readonly Workload[] = ['mix', 'returns'];
+
+interface Target {
+  name: string;
+  kind: 'echo' | 'tillgate';
+  engine?: 'pool' | 'inline';
+  shards?: number;
+}
+
+function targets(): Target[] {
+  const list: Target[] = mode === 'profile' ? [] : [{ name: 'echo', kind: 'echo' }];
+  for (const shards of [...new Set(settings.shardCounts)]) list.push({ name: `pool-${shards}`, kind: 'tillgate', engine: 'pool', shards });
+  if (settings.inline) list.push({ name: 'inline', kind: 'tillgate', engine: 'inline', shards: coreCount });
+  return list;
+}
+
+async function startTarget(target: Target, runtime: Runtime, dataDir: string, cannedFile: string, profileDir: string | undefined): Promise<RunningServer> {
+  if (target.kind === 'echo') return startServer(target.name, [...entryArgs(runtime, 'bench/echo-server.ts'), '--data-dir', dataDir, '--canned', cannedFile]);
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, target.name)];
+  const server = await startServer(target.name, [
+    ...profile, ...entryArgs(runtime, 'src/cli/index.ts'), 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0',
+    '--shards', String(target.shards ?? coreCount), '--engine', target.engine ?? 'pool', '--log-level', 'warn',
+  ]);
+  // The pid whose CPU we read must be the node itself, not a wrapper: ask the node.
+  const answer = (await controlRequest(join(dataDir, 'tillgate.sock'), { command: 'status' })) as { status?: { pid?: number; shards?: unknown[] } };
+  if (answer.status?.pid !== server.pid) throw new Error(`${target.name}: control socket reports pid ${answer.status?.pid}, spawned ${server.pid}`);
+  if (answer.status.shards?.length !== target.shards) throw new Error(`${target.name}: node runs ${answer.status.shards?.length} shards, expected ${target.shards}`);
+  return server;
+}
+
+async function all<T>(generators: readonly LoadGenerator[], run: (generator: LoadGenerator) => Promise<T>): Promise<T[]> {
+  return Promise.all(generators.map(run));
+}
+
+async function runPhase(server: RunningServer, generators: readonly LoadGenerator[], workload: Workload, loop: Loop, offeredPerSecond: number | undefined, durationMs: number): Promise<PhaseResult> {
+  const prepare = { op: 'prepare', workload, fixture: settings.fixture, terminals: settings.terminalsPerGenerator, receiptsPerTerminal: settings.receiptsPerTerminal } as const;
+  await all(generators, (generator) => generator.request(prepare, replyMsMax));
+  const ratePerSecond = offeredPerSecond === undefined ? undefined : offeredPerSecond / generators.length;
+  const run = { op: 'run', durationMs, inflightMax: settings.inflightPerGeneratorMax, ...(ratePerSecond === undefined ? {} : { ratePerSecond }) } as const;
+  const generatorTicks = () => generators.reduce((sum, generator) => sum + (generator.pid === undefined ? 0 : cpuTicks(generator.pid)), 0);
+  const before = { server: cpuTicks(server.pid), generators: generatorTicks(), machine: machineTicks().busy, atMs: Date.now() };
+  const replies = await all(generators, (generator) => generator.request(run, replyMsMax));
+  const cpu = {
+    ticksBefore: before.server, ticksAfter: cpuTicks(server.pid), generatorTicks: generatorTicks() - before.generators,
+    machineBusyTicks: machineTicks().busy - before.machine, clockTicksPerSecond: clockTicks, wallMs: Date.now() - before.atMs,
+  };
+  const summaries = replies.map((reply) => {
+    if (reply.type !== 'summary') throw new Error(`expected a summary, got ${reply.type}`);
+    return reply.summary;
+  });
+  return summarizePhase(workload, loop, offeredPerSecond, summaries, cpu);
+}
+
+/** Echo first: its saturation rates set the open-loop rate for every target (half of echo's). */
+async function measureTarget(target: Target, runtime: Runtime, cannedFile: string, openRates: Map<Workload, number>, profileDir: string | undefined): Promise<TargetResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), `tillgate-bench-${target.name}-`));
+  const server = await startTarget(target, runtime, dataDir, cannedFile, profileDir);
+  const generators = Array.from({ length: settings.generators }, (_, index) => LoadGenerator.start(index, runtime, server));
+  const phases: PhaseResult[] = [];
+  try {
+    if (target.kind === 'tillgate') await generators[0]?.request({ op: 'setup', fixture: settings.fixture }, replyMsMax);
+    await runPhase(server, generators, 'mix', 'saturation', undefined, settings.warmupMs);
+    for (const workload of workloads) {
+      progress(`${target.name}: ${workload} saturation`);
+      const saturated = await runPhase(server, generators, workload, 'saturation', undefined, settings.phaseMs);
+      phases.push(saturated);
+      if (mode === 'profile') continue;
+      if (target.kind === 'echo') openRates.set(workload, saturated.opsPerSecond / 2);
+      const offered = openRates.get(workload) ?? saturated.opsPerSecond / 2;
+      progress(`${target.name}: ${workload} open loop at ${offered.toFixed(0)} ops/s`);
+      phases.push(await runPhase(server, generators, workload, 'open', offered, settings.phaseMs));
+    }
+  } finally {
+    await Promise.all(generators.map((generator) => generator.stop()));
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return { name: target.name, kind: target.kind, engine: target.engine, shards: target.shards, phases, ratios: {} };
+}
+
+/** One real response per RPC from a throwaway node, for the echo server to answer with. */
+async function captureCanned(runtime: Runtime, cannedFile: string): Promise<Record<string, CannedResponse>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tillgate-bench-capture-'));
+  const target: Target = { name: 'capture', kind: 'tillgate', engine: 'pool', shards: coreCount };
+  const server = await startTarget(target, runtime, dataDir, cannedFile, undefined);
+  const generator = LoadGenerator.start(0, runtime, server);
+  try {
+    const reply = await generator.request({ op: 'capture', fixture: settings.fixture, durationMs: settings.captureMs }, replyMsMax);
+    if (reply.type !== 'captured') throw new Error(`expected captured responses, got ${reply.type}`);
+    writeFileSync(cannedFile, JSON.stringify(reply.responses));
+    return reply.responses;
+  } finally {
+    await generator.stop();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function progress(message: string): void {
+  process.stderr.write(`[${((Date.now() - benchStartedMs) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+}
+
+const benchStartedMs = Date.now();
+const clockTicks = clockTicksPerSecond();
+const resultsDir = join(repoRoot, 'bench/results');
+const thresholdsFile = join(repoRoot, 'bench/thresholds.json');
+
+interface Thresholds {
+  target: string;
+  recordedAt: string;
+  /** Where the bounds came from: one run's ratios (--record-thresholds) or a note on several runs. */
+  recordedFrom: unknown;
+  bounds: RatioBound[];
+}
+
+/**
+ * The gated ratios, the direction each may regress in, and the room left for noise. CPU and
+ * throughput ratios get 40%; open-loop p99 ratios get 200%, because an open loop near a contended
+ * server's capacity turns small rate changes into large queueing delays (measured here: the same
+ * code gave 5x and 43x on consecutive runs of a busy 2-core machine).
+ */
+const gated: readonly [string, 'min' | 'max', number][] = [
+  ['mix.saturation.throughput', 'min', 0.4], ['mix.saturation.cpuPerOp', 'max', 0.4],
+  ['returns.saturation.throughput', 'min', 0.4], ['returns.saturation.cpuPerRpc', 'max', 0.4],
+  ['mix.open.p99', 'max', 2], ['returns.open.p99', 'max', 2],
+];
+
+function thresholdTarget(results: readonly TargetResult[]): TargetResult | undefined {
+  return results.find((result) => result.kind === 'tillgate' && result.engine === 'pool' && result.shards === coreCount);
+}
+
+function recordNewThresholds(target: TargetResult): Thresholds {
+  return {
+    target: 'pool with shards = cores', recordedAt: new Date().toISOString(), recordedFrom: Object.fromEntries(gated.map(([ratio]) => [ratio, target.ratios[ratio] ?? Number.NaN])),
+    bounds: gated.map(([ratio, direction, margin]) => ({ ...thresholdFrom(ratio, target.ratios[ratio] ?? Number.NaN, direction, margin), why: `${margin * 100}% margin` })),
+  };
+}
+
+async function main(): Promise<void> {
+  const { runtime, why } = chooseRuntime(process.env.BENCH_RUNTIME);
+  progress(`mode ${mode}, runtime ${runtime} (${why}), ${settings.generators} generators × ${settings.terminalsPerGenerator} terminals, ${settings.phaseMs} ms phases`);
+  mkdirSync(resultsDir, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), 'tillgate-bench-'));
+  const cannedFile = join(scratch, 'canned.json');
+  const profileDir = mode === 'profile' ? join(resultsDir, 'profiles') : undefined;
+  if (profileDir !== undefined) rmSync(profileDir, { recursive: true, force: true });
+  try {
+    progress('capturing real responses for the echo server');
+    const canned = await captureCanned(runtime, cannedFile);
+    const openRates = new Map<Workload, number>();
+    const results: TargetResult[] = [];
+    for (const target of targets()) results.push(await measureTarget(target, runtime, cannedFile, openRates, profileDir));
+    const echo = results.find((result) => result.kind === 'echo');
+    for (const result of results) if (echo !== undefined && result !== echo) result.ratios = ratiosOf(result.phases, echo.phases);
+    finish(results, canned, runtime, profileDir);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function finish(results: TargetResult[], canned: Record<string, CannedResponse>, runtime: Runtime, profileDir: string | undefined): void {
+  const gatedTarget = thresholdTarget(results);
+  if (recordThresholds && gatedTarget !== undefined) writeFileSync(thresholdsFile, `${JSON.stringify(recordNewThresholds(gatedTarget), null, 2)}\n`);
+  const thresholds: Thresholds | undefined = existsSync(thresholdsFile) ? (JSON.parse(readFileSync(thresholdsFile, 'utf8')) as Thresholds) : undefined;
+  const label = gatedTarget?.name ?? 'pool-N';
+  const report: BenchReport = {
+    bench: 'grpc', mode, at: new Date().toISOString(), node: process.version, cpus: coreCount, cpuModel: cpus()[0]?.model ?? 'unknown', runtime,
+    settings: { ...settings, elapsedMs: Date.now() - benchStartedMs, cannedResponseBytes: Object.fromEntries(Object.entries(canned).map(([name, c]) => [name, { bytes: c.bytes, min: c.bytesMin, max: c.bytesMax, samples: c.samples }])) },
+    targets: results,
+    targetChecks: mode === 'profile' ? [] : checkBounds(gatedTarget?.ratios ?? {}, issueTargets, label, 'MISSED'),
+    thresholdChecks: mode === 'profile' ? [] : thresholds === undefined ? [{ ratio: '*', measured: undefined, bound: '-', pass: false, message: 'bench/thresholds.json is missing: run with --record-thresholds' }] : checkBounds(gatedTarget?.ratios ?? {}, thresholds.bounds, label),
+    notes: notes(results),
+  };
+  const base = mode === 'full' ? 'bench' : `bench-${mode}`;
+  writeFileSync(join(resultsDir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, mode === 'full' ? 'report.html' : `report-${mode}.html`), htmlReport(report));
+  process.stdout.write(`${textTable(report)}\n\nwritten: bench/results/${base}.json and the HTML report beside it\n`);
+  if (profileDir !== undefined) process.stdout.write(`\n${summarizeProfiles(profileDir, 15)}\n`);
+  const failed = report.thresholdChecks.filter((check) => !check.pass);
+  if (mode === 'ci' && failed.length > 0) {
+    for (const check of failed) process.stderr.write(`bench:ci: ${check.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function notes(results: readonly TargetResult[]): string[] {
+  const list = [
+    `Server CPU is utime + stime of the server process (all its threads) from /proc/<pid>/stat, ${clockTicks} ticks per second, read just before and after each measured window.`,
+    'Load generators share the machine with the server; on a 2-core machine they compete for the same cores. That is why ratios to the echo server, driven by the same generators, are the numbers to compare.',
+    'Open-loop latency is measured from each operation\'s intended start, so a server that falls behind shows its queueing delay.',
+  ];
+  for (const result of results) {
+    for (const phase of result.phases) {
+      if (phase.errors > 0) list.push(`${result.name} ${phase.workload} ${phase.loop}: ${phase.errors} errors: ${JSON.stringify(phase.errorsByReason)}`);
+    }
+    const returns = phaseOf(result, 'returns', 'saturation');
+    if (returns !== undefined && returns.operations === 0) list.push(`${result.name}: the returns workload completed no operations`);
+  }
+  return list;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,134 @@
+// fixed-v1 request <-> ledger command: the same commands as ISO 8583, from H/I/T/Z records, answered
+// with R/D records. Pure. Idempotency id `iso:<terminal>:<STAN>:<transmission time>`, as for ISO.
+import type {
+  AuthorizeResult, Command, CompleteResult, Envelope, Outcome, ReturnLine, SaleResult, TenderType,
+} from '../ledger/index.js';
+import type { fixed } from './codec/index.js';
+import { codeForDecision, codeForError, lineReasonFor, responseCodes } from './response-codes.js';
+import type { ResponseCode } from './response-codes.js';
+import type { SessionState } from './translator.js';
+
+type FixedRequest = fixed.FixedRequest;
+type FixedReply = fixed.FixedReply;
+type FixedLineDecision = fixed.FixedLineDecision;
+
+export type FixedPlan =
+  | { readonly kind: 'reply'; readonly reply: FixedReply; readonly signOn?: boolean }
+  | { readonly kind: 'command'; readonly envelope: Envelope; readonly respond: (outcome: Outcome) => FixedReply };
+
+const tenderTypes: Readonly<Record<fixed.FixedTenderType, TenderType>> = {
+  CA: 'CASH', CC: 'CARD', DC: 'CARD', GC: 'GIFT_CARD', SC: 'STORE_CREDIT', OT: 'OTHER',
+};
+const buckets = { S: 'SELLABLE', D: 'DAMAGED', Q: 'QUARANTINE' } as const;
+const messageCharsMax = 40;
+const decisionsMax = 999;
+
+/** A reply with code `code`; the message column carries the code's meaning for the display. */
+export function fixedReply(stan: number, code: ResponseCode, returnId = '', decisions: readonly FixedLineDecision[] = []): FixedReply {
+  const kept = decisions.slice(0, decisionsMax);
+  return {
+    response: {
+      recordType: 'R', stan, responseCode: code, returnId: returnId.slice(0, 20), decisionCount: kept.length,
+      message: responseCodes[code].slice(0, messageCharsMax),
+    },
+    decisions: kept,
+  };
+}
+
+/** Return id assigned to an authorization that names none: `<terminal>-<MMDD><STAN>` (at most 19 characters). */
+export function fixedReturnId(terminalId: string, stan: number, transmissionTime: string): string {
+  return `${terminalId}-${transmissionTime.slice(4, 8)}${String(stan).padStart(6, '0')}`;
+}
+
+function envelopeOf(request: FixedRequest, command: Command): Envelope {
+  const h = request.header;
+  return { idempotencyId: `iso:${h.terminalId}:${String(h.stan).padStart(6, '0')}:${h.transmissionTime}`, actor: { terminalId: h.terminalId }, command };
+}
+
+function failure(request: FixedRequest, outcome: Outcome & { ok: false }, returnId = ''): FixedReply {
+  return fixedReply(request.header.stan, codeForError(outcome.error.code), returnId);
+}
+
+function planSale(request: FixedRequest): FixedPlan {
+  const h = request.header;
+  if (request.tenders.some((tender) => tender.amount < 0)) return { kind: 'reply', reply: fixedReply(h.stan, '13') };
+  const command: Command = {
+    type: 'RecordSale', storeId: h.storeId, receiptId: h.receiptId, channel: 'STORE', currency: h.currency,
+    lines: request.items.map((item) => ({ lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, unitPriceMinor: item.unitPrice })),
+    tenders: request.tenders.map((tender) => ({ tenderType: tenderTypes[tender.tenderType], amountMinor: tender.amount })),
+  };
+  const respond = (outcome: Outcome): FixedReply => {
+    if (!outcome.ok) return failure(request, outcome);
+    const result = outcome.result as SaleResult;
+    const decisions = result.lines.map((line): FixedLineDecision => ({
+      recordType: 'D', lineNo: line.lineNo, decision: line.decision === 'APPROVED' ? 'A' : 'D', reason: lineReasonFor(line.reason),
+      approvedQuantity: line.decision === 'APPROVED' ? request.items.find((item) => item.lineNo === line.lineNo)?.quantity ?? 0 : 0,
+    }));
+    return fixedReply(h.stan, codeForDecision(result.decision, result.lines.map((line) => line.reason)), '', decisions);
+  };
+  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+}
+
+function planAuthorize(request: FixedRequest): FixedPlan {
+  const h = request.header;
+  const returnId = h.returnId !== '' ? h.returnId : fixedReturnId(h.terminalId, h.stan, h.transmissionTime);
+  const receipted = h.originalReceiptId !== '';
+  const command: Command = {
+    type: 'AuthorizeReturn', storeId: h.storeId, returnId,
+    lines: request.items.map((item) => {
+      const line: ReturnLine = { lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, disposition: buckets[item.disposition] };
+      if (item.originalLineNo > 0) line.receiptLineNo = item.originalLineNo;
+      if (item.unitPrice > 0 || !receipted) line.unitRefundMinor = item.unitPrice;
+      return line;
+    }),
+  };
+  if (receipted) command.receiptId = h.originalReceiptId;
+  const respond = (outcome: Outcome): FixedReply => {
+    if (!outcome.ok) return failure(request, outcome, returnId);
+    const result = outcome.result as AuthorizeResult;
+    const decisions = result.lines.map((line): FixedLineDecision => ({
+      recordType: 'D', lineNo: line.lineNo, decision: line.decision === 'APPROVED' ? 'A' : line.decision === 'DECLINED' ? 'D' : 'P',
+      reason: lineReasonFor(line.reason), approvedQuantity: line.approvedQuantity,
+    }));
+    return fixedReply(h.stan, codeForDecision(result.decision, result.lines.map((line) => line.reason)), returnId, decisions);
+  };
+  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+}
+
+function planComplete(request: FixedRequest): FixedPlan {
+  const h = request.header;
+  const command: Command = { type: 'CompleteReturn', storeId: h.storeId, returnId: h.returnId };
+  if (request.items.length > 0) command.lines = request.items.map((item) => ({ lineNo: item.lineNo, quantity: item.quantity }));
+  const respond = (outcome: Outcome): FixedReply => {
+    if (!outcome.ok) return failure(request, outcome, h.returnId);
+    const result = outcome.result as CompleteResult;
+    const decisions = result.lines.map((line): FixedLineDecision => ({ recordType: 'D', lineNo: line.lineNo, decision: 'A', reason: '00', approvedQuantity: line.quantity }));
+    return fixedReply(h.stan, '00', h.returnId, decisions);
+  };
+  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+}
+
+function planVoid(request: FixedRequest): FixedPlan {
+  const h = request.header;
+  const command: Command = { type: 'VoidReturn', storeId: h.storeId, returnId: h.returnId, reason: 'fixed-v1 void' };
+  const respond = (outcome: Outcome): FixedReply => (outcome.ok ? fixedReply(h.stan, '00', h.returnId) : failure(request, outcome, h.returnId));
+  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+}
+
+export function planFixed(request: FixedRequest, session: Readonly<SessionState>): FixedPlan {
+  const h = request.header;
+  switch (h.operation) {
+    case 'SO': return { kind: 'reply', reply: fixedReply(h.stan, '00'), signOn: true };
+    case 'SF': return { kind: 'reply', reply: fixedReply(h.stan, '00'), signOn: false };
+    case 'EC': return { kind: 'reply', reply: fixedReply(h.stan, '00') };
+    default: break;
+  }
+  if (!session.signedOn) return { kind: 'reply', reply: fixedReply(h.stan, '58') };
+  if ((h.operation === 'RC' || h.operation === 'VD') && h.returnId === '') return { kind: 'reply', reply: fixedReply(h.stan, '30') };
+  switch (h.operation) {
+    case 'SA': return planSale(request);
+    case 'RA': return planAuthorize(request);
+    case 'RC': return planComplete(request);
+    case 'VD': return planVoid(request);
+  }
+}

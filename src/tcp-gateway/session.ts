@@ -1,0 +1,172 @@
+// Per-connection protocol sessions: a decoded frame in, the reply payload out. A session owns the
+// connection's sign-on state and (fixed-v1 line mode) the records of the message being received.
+// The transport (transport.ts) owns sockets, framing, limits and backpressure.
+import type { Logger } from 'pino';
+import type { Envelope, Outcome } from '../ledger/index.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { CommandSink } from '../workers/index.js';
+import { CodecError, decode, encode, fixed, peekMti, redact } from './codec/index.js';
+import type { IsoDialect, IsoMessage } from './codec/index.js';
+import { fixedReply, planFixed } from './fixed-translator.js';
+import type { FixedPlan } from './fixed-translator.js';
+import type { GatewayRefusalReason } from './limits.js';
+import { answer, planIso } from './translator.js';
+import type { SessionState } from './translator.js';
+
+/** What a frame produced: a payload to send (unframed), and whether to close after in-flight work. */
+export interface FrameResult {
+  readonly reply?: Uint8Array;
+  readonly close?: GatewayRefusalReason;
+}
+
+export interface Session {
+  handle(payload: Uint8Array): FrameResult | Promise<FrameResult>;
+}
+
+/** What every session of a listener shares. */
+export interface SessionContext {
+  readonly sink: CommandSink;
+  readonly logger: Logger;
+  readonly metrics: Metrics | undefined;
+  /** Counts format errors and other refusals that do not close the connection. */
+  readonly refuse: (reason: GatewayRefusalReason) => void;
+}
+
+/** Submits through the sink and records the KPIs; never rejects. */
+export async function execute(context: SessionContext, envelope: Envelope): Promise<Outcome> {
+  const startedNs = process.hrtime.bigint();
+  let outcome: Outcome;
+  try {
+    outcome = await context.sink.submit(envelope);
+  } catch (error) {
+    outcome = { ok: false, error: { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) } };
+  }
+  const type = envelope.command.type;
+  const metrics = context.metrics;
+  if (metrics !== undefined) {
+    metrics.commands.inc({ type, interface: 'tcp', code: outcome.ok ? 'OK' : outcome.error.code });
+    if (outcome.ok) metrics.commitLatency.observe({ interface: 'tcp', type }, Number(process.hrtime.bigint() - startedNs) / 1e9);
+    if (type === 'AuthorizeReturn') {
+      if (!outcome.ok) metrics.returnAuthorizations.inc({ decision: 'ERROR', reason: outcome.error.code });
+      else if (outcome.result.type === 'ReturnAuthorized') {
+        const reason = outcome.result.lines.find((line) => line.reason !== undefined)?.reason ?? 'NONE';
+        metrics.returnAuthorizations.inc({ decision: outcome.result.decision, reason });
+      }
+    }
+  }
+  return outcome;
+}
+
+export class IsoSession implements Session {
+  private readonly state: SessionState = { signedOn: false };
+
+  constructor(private readonly context: SessionContext, private readonly dialect: IsoDialect) {}
+
+  handle(payload: Uint8Array): FrameResult | Promise<FrameResult> {
+    let request: IsoMessage;
+    try {
+      request = decode(payload, this.dialect);
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      return this.formatError(payload, error);
+    }
+    const plan = planIso(request, this.state);
+    if (plan.kind === 'reply') {
+      if (plan.signOn !== undefined) this.state.signedOn = plan.signOn;
+      return this.reply(plan.response);
+    }
+    return execute(this.context, plan.envelope).then((outcome) => this.reply(plan.respond(outcome)));
+  }
+
+  /** 30 with the response MTI when the MTI is readable; otherwise the stream is not trusted: close. */
+  private formatError(payload: Uint8Array, error: CodecError): FrameResult {
+    this.context.logger.warn({ code: error.code, field: error.field, offset: error.offset, bytes: payload.length }, 'iso frame does not decode');
+    const mti = peekMti(payload, this.dialect);
+    if (mti === null) return { close: 'unreadable_message' };
+    this.context.refuse('format_error');
+    const headerBytes = this.dialect.headerBytes ?? 0;
+    const bare: IsoMessage = headerBytes > 0 ? { mti, header: payload.slice(0, headerBytes), fields: new Map() } : { mti, fields: new Map() };
+    return this.reply(answer(bare, '30'));
+  }
+
+  private reply(response: IsoMessage): FrameResult {
+    if (this.context.logger.isLevelEnabled('debug')) this.context.logger.debug({ message: redact(response, this.dialect) }, 'iso reply');
+    try {
+      return { reply: encode(response, this.dialect) };
+    } catch (error) {
+      // A reply that cannot be encoded is a programmer error; the register still gets an answer.
+      this.context.logger.error({ err: error, mti: response.mti }, 'iso reply does not encode');
+      return { reply: encode(answer({ mti: response.mti, fields: new Map() }, '96'), this.dialect) };
+    }
+  }
+}
+
+/** Records of one fixed-v1 message, line mode: H first, Z last; bounded like the codec. */
+const fixedRecordsMax = fixed.fixedItemsMax + fixed.fixedTendersMax + 2;
+
+export class FixedSession implements Session {
+  private readonly state: SessionState = { signedOn: false };
+  private records: fixed.PlacedRecord[] = [];
+  private offset = 0;
+
+  constructor(private readonly context: SessionContext, private readonly lineMode: boolean) {}
+
+  handle(payload: Uint8Array): FrameResult | Promise<FrameResult> {
+    return this.lineMode ? this.handleLine(payload) : this.handleMessage(payload);
+  }
+
+  private handleMessage(payload: Uint8Array): FrameResult | Promise<FrameResult> {
+    let request: fixed.FixedRequest;
+    try {
+      request = fixed.decodeRequest(payload);
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      return this.formatError(error, this.stanOf(payload));
+    }
+    return this.run(planFixed(request, this.state));
+  }
+
+  private handleLine(payload: Uint8Array): FrameResult | Promise<FrameResult> {
+    const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1');
+    if (text.startsWith('H')) {
+      this.records = [];
+      this.offset = 0;
+    }
+    try {
+      if (this.records.length >= fixedRecordsMax) throw new CodecError('LIMIT_EXCEEDED', this.records.length + 1, this.offset, `more than ${fixedRecordsMax} records`);
+      const record = fixed.decodeRecord(text, this.records.length + 1, this.offset);
+      this.records.push({ record, offset: this.offset });
+      this.offset += payload.length + 2;
+      if (record.recordType !== 'Z') return {};
+      const records = this.records;
+      this.records = [];
+      this.offset = 0;
+      return this.run(planFixed(fixed.assembleRequest(records), this.state));
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      const first = this.records[0]?.record;
+      this.records = [];
+      this.offset = 0;
+      return this.formatError(error, first?.recordType === 'H' ? first.stan : 0);
+    }
+  }
+
+  private stanOf(payload: Uint8Array): number {
+    const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1', 19, 25);
+    return /^[0-9]{6}$/.test(text) ? Number(text) : 0;
+  }
+
+  private formatError(error: CodecError, stan: number): FrameResult {
+    this.context.logger.warn({ code: error.code, record: error.field, offset: error.offset }, 'fixed-v1 message does not decode');
+    this.context.refuse('format_error');
+    return { reply: fixed.encodeReply(fixedReply(stan, '30')) };
+  }
+
+  private run(plan: FixedPlan): FrameResult | Promise<FrameResult> {
+    if (plan.kind === 'reply') {
+      if (plan.signOn !== undefined) this.state.signedOn = plan.signOn;
+      return { reply: fixed.encodeReply(plan.reply) };
+    }
+    return execute(this.context, plan.envelope).then((outcome) => ({ reply: fixed.encodeReply(plan.respond(outcome)) }));
+  }
+}

@@ -1,0 +1,74 @@
+// fixed-v1 registers: the same commands through the fixed record codec, CR LF lines or
+// length-prefixed messages, against a real node.
+import test from 'ava';
+import type { ExecutionContext } from 'ava';
+import type { fixed } from '../../src/tcp-gateway/codec/index.js';
+import type { RegisterClient } from '../../src/tcp-gateway/index.js';
+import { connectRegister, skus, startNode, stockStart, storeId, verifyAll } from './gateway-helpers.js';
+import type { Node } from './gateway-helpers.js';
+
+const terminal = 'TERM0009';
+
+function header(stan: number, operation: fixed.FixedOperation, ids: { receiptId?: string; originalReceiptId?: string; returnId?: string } = {}): fixed.FixedHeader {
+  return {
+    recordType: 'H', version: '01', terminalId: terminal, storeId, stan, transmissionTime: `20251128${String(stan).padStart(6, '0')}`,
+    operation, receiptId: ids.receiptId ?? '', originalReceiptId: ids.originalReceiptId ?? '', returnId: ids.returnId ?? '', currency: 'EUR',
+  };
+}
+
+function item(lineNo: number, sku: string, quantity: number, unitPrice: number, originalLineNo = 0): fixed.FixedItem {
+  return { recordType: 'I', lineNo, sku, quantity, unitPrice, disposition: 'S', originalLineNo };
+}
+
+async function runFixedScript(t: ExecutionContext, node: Node, register: RegisterClient): Promise<void> {
+  const reader = node.pool.reader(storeId);
+  const sale: fixed.FixedRequest = {
+    header: header(1, 'SA', { receiptId: 'FX-1' }),
+    items: [item(1, skus[0], 4, 1000)],
+    tenders: [{ recordType: 'T', tenderType: 'CA', amount: 4000 }],
+  };
+  t.is((await register.sendFixed(sale)).response.responseCode, '58');
+  t.is((await register.sendFixed({ header: header(2, 'SO'), items: [], tenders: [] })).response.responseCode, '00');
+  const sold = await register.sendFixed({ ...sale, header: header(3, 'SA', { receiptId: 'FX-1' }) });
+  t.deepEqual(sold.response, { recordType: 'R', stan: 3, responseCode: '00', returnId: '', decisionCount: 1, message: 'approved' });
+  t.deepEqual(sold.decisions, [{ recordType: 'D', lineNo: 1, decision: 'A', reason: '00', approvedQuantity: 4 }]);
+  t.is(reader.getPosition(storeId, skus[0])?.sellable, stockStart - 4);
+
+  const authorize: fixed.FixedRequest = { header: header(4, 'RA', { originalReceiptId: 'FX-1' }), items: [item(1, skus[0], 1, 0, 1)], tenders: [] };
+  const authorized = await register.sendFixed(authorize);
+  t.is(authorized.response.responseCode, '00');
+  t.is(authorized.response.returnId, 'TERM0009-1128000004');
+  // A duplicate (same terminal, STAN, transmission time) is answered the same, with no second hold.
+  t.deepEqual(await register.sendFixed(authorize), authorized);
+  t.is(reader.getReceipt(storeId, 'FX-1')?.lines[0]?.heldQuantity, 1);
+
+  const completed = await register.sendFixed({ header: header(5, 'RC', { returnId: authorized.response.returnId }), items: [], tenders: [] });
+  t.is(completed.response.responseCode, '00');
+  t.deepEqual(completed.decisions, [{ recordType: 'D', lineNo: 1, decision: 'A', reason: '00', approvedQuantity: 1 }]);
+  t.is(reader.getPosition(storeId, skus[0])?.sellable, stockStart - 3);
+
+  const voidUnknown = await register.sendFixed({ header: header(6, 'VD', { returnId: 'NO-SUCH-RETURN' }), items: [], tenders: [] });
+  t.is(voidUnknown.response.responseCode, '25');
+  t.is((await register.sendFixed({ header: header(7, 'EC'), items: [], tenders: [] })).response.responseCode, '00');
+  t.true(verifyAll(node).ok);
+}
+
+test('fixed-v1 over CR LF lines: sign-on gate, sale, return authorize (id assigned) / duplicate / complete, void of unknown return', async (t) => {
+  const node = await startNode(t, { dialect: 'fixed-v1' });
+  await runFixedScript(t, node, await connectRegister(t, node, 'fixed-v1'));
+});
+
+test('fixed-v1 in length-prefixed frames (binary2): the same script', async (t) => {
+  const node = await startNode(t, { dialect: 'fixed-v1', framing: 'binary2' });
+  await runFixedScript(t, node, await connectRegister(t, node, 'fixed-v1', { framing: 'binary2' }));
+});
+
+test('fixed-v1: a malformed record is answered with an R record carrying 30 and the connection keeps working', async (t) => {
+  const node = await startNode(t, { dialect: 'fixed-v1' });
+  const register = await connectRegister(t, node, 'fixed-v1');
+  register.writeRaw(Buffer.from('HXX-not-a-header\r\n', 'latin1'));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.is(register.unmatched.length, 1);
+  t.is((register.unmatched[0] as fixed.FixedReply).response.responseCode, '30');
+  t.is((await register.sendFixed({ header: header(2, 'SO'), items: [], tenders: [] })).response.responseCode, '00');
+});

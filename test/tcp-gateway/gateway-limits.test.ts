@@ -1,0 +1,121 @@
+// Every transport bound on a real socket: each one closes or refuses with its typed reason,
+// counted in stats and in metrics.refused.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import test from 'ava';
+import { metricValue, startNode } from './gateway-helpers.js';
+import type { Node } from './gateway-helpers.js';
+import { iso } from './gateway-helpers.js';
+import { encode, getIsoDialect, LengthFramer } from '../../src/tcp-gateway/codec/index.js';
+
+function open(node: Node): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: node.port }, () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+function closedWithin(socket: Socket, msMax: number): Promise<number> {
+  const startedMs = Date.now();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`socket still open after ${msMax} ms`)), msMax);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(Date.now() - startedMs);
+    });
+    socket.on('error', () => undefined);
+    socket.resume();
+  });
+}
+
+const framer = new LengthFramer({ header: 'binary2', headerCountsItself: false, frameBytesMax: 8192 });
+const echo = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '000001', 70: '301' }), getIsoDialect('iso87-ascii')!));
+
+test('a frame announcing more than frameBytesMax closes the connection unread (frame_bytes_max)', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { frameBytesMax: 512 }, 1);
+  const socket = await open(node);
+  socket.write(Uint8Array.of(0x03, 0xe8, 0x30, 0x38)); // 1000 bytes announced
+  await closedWithin(socket, 2000);
+  t.is(node.gateway.stats().refused.frame_bytes_max, 1);
+  t.is(await metricValue(node, 'tillgate_refused_total', { reason: 'frame_bytes_max' }), 1);
+});
+
+test('connections beyond connectionsMax are refused at accept; the first ones keep working', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { connectionsMax: 3 }, 1);
+  const kept = await Promise.all([open(node), open(node), open(node)]);
+  t.teardown(() => kept.forEach((socket) => socket.destroy()));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const extra = await open(node);
+  await closedWithin(extra, 2000);
+  t.is(node.gateway.stats().refused.connections_max, 1);
+  t.is(node.gateway.stats().connectionsOpen, 3);
+  const answered = new Promise<number>((resolve) => kept[0].once('data', (chunk: Buffer) => resolve(chunk.length)));
+  kept[0].write(echo);
+  t.true((await answered) > 2);
+});
+
+test('connections from one source beyond connectionsPerSourceMax are refused (connections_per_source_max)', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { connectionsPerSourceMax: 2 }, 1);
+  const kept = await Promise.all([open(node), open(node)]);
+  t.teardown(() => kept.forEach((socket) => socket.destroy()));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await closedWithin(await open(node), 2000);
+  t.is(node.gateway.stats().refused.connections_per_source_max, 1);
+});
+
+test('a connection silent for idleMsMax after its last answer is closed (idle_ms_max)', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { idleMsMax: 300, firstFrameMsMax: 5000 }, 1);
+  const socket = await open(node);
+  socket.write(echo);
+  const elapsedMs = await closedWithin(socket, 3000);
+  t.true(elapsedMs >= 250, `closed after ${elapsedMs} ms`);
+  t.is(node.gateway.stats().refused.idle_ms_max, 1);
+});
+
+test('a connection that sends no frame within firstFrameMsMax is closed (first_frame_ms_max)', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { firstFrameMsMax: 300 }, 1);
+  const socket = await open(node);
+  const elapsedMs = await closedWithin(socket, 3000);
+  t.true(elapsedMs >= 250, `closed after ${elapsedMs} ms`);
+  t.is(node.gateway.stats().refused.first_frame_ms_max, 1);
+});
+
+test('a sender dripping a frame below readBytesPerSecondMin is closed (read_bytes_per_second_min)', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { readBytesPerSecondMin: 100, readWindowMs: 400, firstFrameMsMax: 10_000 }, 1);
+  const socket = await open(node);
+  let at = 0;
+  const drip = setInterval(() => {
+    if (!socket.destroyed && at < echo.length) socket.write(echo.subarray(at, ++at));
+  }, 100);
+  t.teardown(() => clearInterval(drip));
+  await closedWithin(socket, 4000);
+  t.true(at < echo.length);
+  t.is(node.gateway.stats().refused.read_bytes_per_second_min, 1);
+});
+
+test('a TLS client that never completes its handshake is cut at handshakeMsMax (handshake_ms_max)', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii', tls: true }, { handshakeMsMax: 300 }, 1);
+  const socket = await open(node);
+  await closedWithin(socket, 3000);
+  t.is(node.gateway.stats().refused.handshake_ms_max, 1);
+});
+
+test('graceful close answers every request already in flight, then closes the connection', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { inflightPerConnectionMax: 8 }, 1);
+  const socket = await open(node);
+  const count = 40;
+  let answers = 0;
+  const reader = new LengthFramer({ header: 'binary2', headerCountsItself: false, frameBytesMax: 8192 });
+  socket.on('data', (chunk: Buffer) => {
+    answers += reader.push(chunk).filter((event) => event.kind === 'frame').length;
+  });
+  const frames = Array.from({ length: count }, (_, i) => framer.frame(encode(iso('0800', { 7: '1128101530', 11: String(i + 1).padStart(6, '0'), 70: '301' }), getIsoDialect('iso87-ascii')!)));
+  socket.write(Buffer.concat(frames));
+  while (node.gateway.stats().framesIn < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+  const closed = closedWithin(socket, 5000);
+  await node.gateway.close(3000);
+  await closed;
+  // Frames read before close are answered; none is answered twice; the socket then closes.
+  t.true(answers >= 1 && answers <= count, `${answers} answers`);
+  t.is(node.gateway.stats().framesOut, answers);
+});
