@@ -12,24 +12,10 @@ import { parseArgs } from 'node:util';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { UntypedHandleCall, sendUnaryData } from '@grpc/grpc-js';
 import { loadConfig } from '../src/config/index.js';
-import type { Config } from '../src/config/index.js';
 import * as pb from '../src/grpc/proto.js';
+import { grpcServerOptions } from '../src/grpc/server.js';
 import { ensureDevCertificates } from '../src/security/dev-ca.js';
 import type { CannedResponse } from './lib/protocol.js';
-
-/** Copied from src/grpc/server.ts (not exported there): the options must stay the same. */
-function grpcServerOptions(limits: Config['grpc']): Record<string, number> {
-  return {
-    'grpc.max_receive_message_length': limits.messageBytesMax,
-    'grpc.max_send_message_length': limits.messageBytesMax,
-    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
-    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
-    'grpc.keepalive_permit_without_calls': limits.keepalivePermitWithoutCalls ? 1 : 0,
-    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-    'grpc.max_concurrent_streams': Math.min(limits.concurrentCallsMax, 1000),
-    'grpc.max_connection_idle_ms': 30 * 60 * 1000,
-  };
-}
 
 interface MethodDefinition {
   responseDeserialize: (bytes: Buffer) => unknown;

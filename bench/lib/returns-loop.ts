@@ -8,7 +8,7 @@
  */
 import type { TillgateClient } from '../../src/client/index.js';
 import { TillgateError, pb } from '../../src/client/index.js';
-import { Histogram } from '../../src/simulate/index.js';
+import { Histogram, simulatedPriceMinor, simulatedSku, simulatedStoreId, summarize } from '../../src/simulate/index.js';
 import type { SimulationSummary } from '../../src/simulate/index.js';
 import type { Fixture } from './protocol.js';
 
@@ -17,10 +17,9 @@ const unitsPerLine = 50;
 const linesPerReceipt = 2;
 const tickMs = 2;
 
-/** Must match Simulation's fixture names, so the setup it does serves this workload too. */
-export const simulatedStoreId = (index: number) => `SIM-STORE-${String(index).padStart(3, '0')}`;
-export const simulatedSku = (index: number) => `SIM-SKU-${String(index).padStart(4, '0')}`;
-const priceOf = (sku: string) => 500 + (Number(sku.slice(-4)) % 20) * 125;
+// Simulation's fixture names, so the setup it does serves this workload too.
+export { simulatedSku, simulatedStoreId };
+const priceOf = simulatedPriceMinor;
 
 interface SeededReceipt {
   receiptId: string;
@@ -182,19 +181,6 @@ export class ReturnsLoop {
   }
 
   private summary(durationMs: number): SimulationSummary {
-    const latencyMs: SimulationSummary['latencyMs'] = {};
-    const histograms: SimulationSummary['histograms'] = {};
-    for (const [name, histogram] of this.histograms) {
-      latencyMs[name] = {
-        count: histogram.count, p50: histogram.quantileUs(0.5) / 1000, p99: histogram.quantileUs(0.99) / 1000,
-        p999: histogram.quantileUs(0.999) / 1000, max: histogram.maxUs / 1000,
-      };
-      histograms[name] = histogram.toJSON();
-    }
-    return {
-      durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs,
-      opsPerSecond: (this.operations * 1000) / durationMs, rpcsPerSecond: (this.rpcs * 1000) / durationMs,
-      latencyMs, outcomes: Object.fromEntries(this.outcomes), errors: Object.fromEntries(this.errors), histograms,
-    };
+    return summarize({ durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs, histograms: this.histograms, outcomes: this.outcomes, errors: this.errors });
   }
 }

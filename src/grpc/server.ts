@@ -145,7 +145,8 @@ export interface RunningGrpcServer {
   drain(notServingMs: number, graceMs: number): Promise<void>;
 }
 
-function grpcServerOptions(limits: GrpcLimits): Record<string, number> {
+/** The server's channel options; exported so the benchmark's echo server runs with the same. */
+export function grpcServerOptions(limits: GrpcLimits): Record<string, number> {
   return {
     'grpc.max_receive_message_length': limits.messageBytesMax,
     'grpc.max_send_message_length': limits.messageBytesMax,

@@ -68,8 +68,12 @@ const opWeights: [Operation, number][] = [
 type Operation = 'sale' | 'returnFull' | 'returnPartial' | 'nonReceipted' | 'exchange' | 'authorizeVoid' | 'lookup';
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)] as T;
-const skuName = (index: number) => `SIM-SKU-${String(index).padStart(4, '0')}`;
-const priceOf = (sku: string) => 500 + (Number(sku.slice(-4)) % 20) * 125;
+/** Names and prices of the simulated fixture, shared with the benchmarks' load generators. */
+export const simulatedSku = (index: number) => `SIM-SKU-${String(index).padStart(4, '0')}`;
+export const simulatedStoreId = (index: number, prefix = 'SIM-STORE-') => `${prefix}${String(index).padStart(3, '0')}`;
+export const simulatedPriceMinor = (sku: string) => 500 + (Number(sku.slice(-4)) % 20) * 125;
+const skuName = simulatedSku;
+const priceOf = simulatedPriceMinor;
 
 function chooseOperation(): Operation {
   const total = opWeights.reduce((sum, [, weight]) => sum + weight, 0);
@@ -94,8 +98,7 @@ export class Simulation {
 
   constructor(private readonly options: SimulateOptions) {
     this.skus = Array.from({ length: options.skus }, (_, i) => skuName(i));
-    const prefix = options.storePrefix ?? 'SIM-STORE-';
-    this.storeIds = Array.from({ length: options.stores }, (_, i) => `${prefix}${String(i).padStart(3, '0')}`);
+    this.storeIds = Array.from({ length: options.stores }, (_, i) => simulatedStoreId(i, options.storePrefix));
   }
 
   private count(map: Map<string, number>, key: string): void {
@@ -313,21 +316,29 @@ export class Simulation {
   }
 
   private summary(durationMs: number): SimulationSummary {
-    const latencyMs: SimulationSummary['latencyMs'] = {};
-    const histograms: SimulationSummary['histograms'] = {};
-    for (const [name, histogram] of this.histograms) {
-      latencyMs[name] = {
-        count: histogram.count, p50: histogram.quantileUs(0.5) / 1000, p99: histogram.quantileUs(0.99) / 1000,
-        p999: histogram.quantileUs(0.999) / 1000, max: histogram.maxUs / 1000,
-      };
-      histograms[name] = histogram.toJSON();
-    }
-    return {
-      durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs,
-      opsPerSecond: (this.operations * 1000) / durationMs, rpcsPerSecond: (this.rpcs * 1000) / durationMs,
-      latencyMs, outcomes: Object.fromEntries(this.outcomes), errors: Object.fromEntries(this.errors), histograms,
-    };
+    return summarize({ durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs, histograms: this.histograms, outcomes: this.outcomes, errors: this.errors });
   }
+}
+
+/** A run's summary from its counters and per-RPC histograms (also used by the benchmarks' own loops). */
+export function summarize(run: {
+  durationMs: number; operations: number; droppedOperations: number; rpcs: number;
+  histograms: ReadonlyMap<string, Histogram>; outcomes: ReadonlyMap<string, number>; errors: ReadonlyMap<string, number>;
+}): SimulationSummary {
+  const latencyMs: SimulationSummary['latencyMs'] = {};
+  const histograms: SimulationSummary['histograms'] = {};
+  for (const [name, histogram] of run.histograms) {
+    latencyMs[name] = {
+      count: histogram.count, p50: histogram.quantileUs(0.5) / 1000, p99: histogram.quantileUs(0.99) / 1000,
+      p999: histogram.quantileUs(0.999) / 1000, max: histogram.maxUs / 1000,
+    };
+    histograms[name] = histogram.toJSON();
+  }
+  return {
+    durationMs: run.durationMs, operations: run.operations, droppedOperations: run.droppedOperations, rpcs: run.rpcs,
+    opsPerSecond: (run.operations * 1000) / run.durationMs, rpcsPerSecond: (run.rpcs * 1000) / run.durationMs,
+    latencyMs, outcomes: Object.fromEntries(run.outcomes), errors: Object.fromEntries(run.errors), histograms,
+  };
 }
 
 export function runSimulation(options: SimulateOptions): Promise<SimulationSummary> {
