@@ -58,7 +58,16 @@ export function openReader(path: string, options: { defaultPolicy?: Partial<Poli
 
 export class Ledger extends LedgerReader {
   private committedHead: JournalHead;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Head after the last executed batch (committed or not). */
+  private tipHead: JournalHead;
+  /** Serializes the execution phase of batches. */
+  private execTail: Promise<unknown> = Promise.resolve();
+  /** Resolves when the last executed batch is durable; rejects if any commit failed. */
+  private commitTail: Promise<void> = Promise.resolve();
+  /** The last executed batch whose commit is not yet durable: the next batch reads through it. */
+  private pending: Overlay | undefined;
+  /** Set when a commit failed: the ledger refuses writes until it is reopened. */
+  private fatal: Error | undefined;
   private closed = false;
   private readonly clock: () => number;
   private readonly retentionMs: number;
@@ -70,6 +79,7 @@ export class Ledger extends LedgerReader {
     this.retentionMs = options.idempotencyRetentionMs ?? ledgerDefaults.idempotencyRetentionMs;
     this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
     this.committedHead = this.head();
+    this.tipHead = this.committedHead;
   }
 
   static open(options: LedgerOptions): Ledger {
@@ -84,9 +94,18 @@ export class Ledger extends LedgerReader {
       const error = { code: 'BATCH_TOO_LARGE', message: `a batch holds at most ${limits.batchCommandsMax} commands` };
       return Promise.resolve(envelopes.map((): Outcome => ({ ok: false, error })));
     }
-    const run = this.tail.then(() => this.runBatch(envelopes));
-    this.tail = run.catch(() => undefined);
-    return run;
+    const executed = this.execTail.then(() => this.executeBatch(envelopes));
+    this.execTail = executed.catch(() => undefined);
+    return executed.then(async ({ outcomes, durable }) => {
+      try {
+        await durable;
+        return outcomes;
+      } catch (error) {
+        // Nothing of the batch is acknowledged; the caller may retry with the same ids after a reopen.
+        const message = error instanceof Error ? error.message : String(error);
+        return outcomes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
+      }
+    });
   }
 
   /** Releases holds whose TTL has passed (also done at the start of every batch). */
@@ -97,28 +116,50 @@ export class Ledger extends LedgerReader {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.tail;
+    await this.execTail;
+    await this.commitTail.catch(() => undefined);
     await super.close();
   }
 
-  private async runBatch(envelopes: readonly unknown[]): Promise<Outcome[]> {
-    if (this.closed && envelopes.length > 0) return envelopes.map(() => closedOutcome);
-    const state: BatchState = { root: new Overlay(this.env), head: { ...this.committedHead }, nowMs: this.clock(), idempotencyAdded: 0 };
+  /**
+   * Decides a batch on top of the state of every earlier batch (the pending one is read through),
+   * then queues its commit behind theirs. The next batch executes while this one commits: group
+   * commit plus pipelining. Outcomes are released only when `durable` resolves.
+   */
+  private executeBatch(envelopes: readonly unknown[]): { outcomes: Outcome[]; durable: Promise<void> } {
+    if (this.closed && envelopes.length > 0) return { outcomes: envelopes.map(() => closedOutcome), durable: Promise.resolve() };
+    const fatal = this.fatal;
+    if (fatal !== undefined) return { outcomes: envelopes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message: fatal.message } })), durable: Promise.resolve() };
+    const state: BatchState = { root: new Overlay(this.env, this.pending), head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0 };
     this.sweepExpired(state);
     const outcomes = envelopes.map((envelope) => this.runOne(state, envelope));
     this.pruneIdempotency(state);
-    if (state.root.isEmpty) return outcomes;
+    // Even a batch that writes nothing may answer with replays of pending commands: it waits for them.
+    if (state.root.isEmpty) return { outcomes, durable: this.commitTail };
+    this.tipHead = state.head;
+    this.pending = state.root;
+    const durable = this.commitAfter(this.commitTail, state.root, state.head);
+    this.commitTail = durable;
+    return { outcomes, durable };
+  }
+
+  private async commitAfter(previous: Promise<void>, root: Overlay, head: JournalHead): Promise<void> {
+    await previous;
+    // The previous batch is durable: reads now find its writes in LMDB.
+    root.detachParent();
     try {
-      const written = this.env.root.transaction(() => state.root.applyInTransaction()) as Promise<unknown> & { flushed?: Promise<unknown> };
+      const written = this.env.root.transaction(() => root.applyInTransaction()) as Promise<unknown> & { flushed?: Promise<unknown> };
       await written;
       await written.flushed;
     } catch (error) {
-      // Nothing of the batch is acknowledged; the head stays at the last durable entry.
-      const message = `commit failed: ${error instanceof Error ? error.message : String(error)}`;
-      return outcomes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
+      // A failed commit (disk full, I/O error) leaves later batches built on state that is not
+      // on disk: refuse everything until the ledger is reopened from what is durable.
+      this.fatal = new Error(`commit failed: ${error instanceof Error ? error.message : String(error)}; the shard refuses writes until it is reopened`);
+      throw this.fatal;
     }
-    this.committedHead = state.head;
-    return outcomes;
+    this.committedHead = head;
+    if (this.pending === root) this.pending = undefined;
+    this.env.root.resetReadTxn();
   }
 
   private runOne(state: BatchState, raw: unknown): Outcome {
@@ -162,6 +203,8 @@ export class Ledger extends LedgerReader {
   private sweepExpired(state: BatchState): void {
     const due = this.env.dbs.expiry.getKeys({ end: [state.nowMs + 1], limit: limits.expirySweepHoldsMax });
     for (const key of due) {
+      // A pending batch may already have released it (its removal is not in LMDB yet).
+      if (state.root.get('expiry', key) === undefined) continue;
       const [, storeId, returnId] = key as [number, string, string];
       try {
         this.apply(state, 'ExpireReturn', `expire:${storeId}:${returnId}`, {}, (ctx) => releaseReturn(ctx, storeId, returnId, 'EXPIRED'));
@@ -175,13 +218,14 @@ export class Ledger extends LedgerReader {
 
   /** Forgets idempotency ids past retention, and the oldest past the record bound; bounded per batch. */
   private pruneIdempotency(state: BatchState): void {
-    const count = ((this.env.dbs.meta.get(idempotencyCountKey) as number | undefined) ?? 0) + state.idempotencyAdded;
+    const count = (state.root.get<number>('meta', idempotencyCountKey) ?? 0) + state.idempotencyAdded;
     const overflow = Math.max(0, count - this.recordsMax);
     const cutoffMs = state.nowMs - this.retentionMs;
     let pruned = 0;
     for (const key of this.env.dbs.idempotencyTime.getKeys({ limit: limits.idempotencyPruneRecordsMax })) {
       const [atMs, id] = key as [number, string];
       if (atMs >= cutoffMs && pruned >= overflow) break;
+      if (state.root.get('idempotencyTime', key) === undefined) continue; // pruned by a pending batch
       state.root.remove('idempotency', id);
       state.root.remove('idempotencyTime', key);
       pruned += 1;

@@ -88,8 +88,13 @@ export class Overlay {
 
   constructor(
     private readonly env: Environment,
-    private readonly parent?: Overlay,
+    private parent?: Overlay,
   ) {}
+
+  /** Drops the link to a parent whose writes are now durable in LMDB (reads go there instead). */
+  detachParent(): void {
+    this.parent = undefined;
+  }
 
   get<T>(db: DatabaseName, key: Key): T | undefined {
     const write = this.lookup(slot(db, key));

@@ -16,6 +16,7 @@ interface InlineShard {
   ledger: Ledger;
   outbox: { envelope: unknown; resolve: (outcome: Outcome) => void }[];
   running: number;
+  batchesInFlight: number;
   scheduled: boolean;
   committedCommands: number;
   committedBatches: number;
@@ -34,7 +35,7 @@ export class InlineSink implements CommandSink {
     const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
     const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
       ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
-      outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
+      outbox: [], running: 0, batchesInFlight: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
     }));
     return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax);
   }
@@ -59,21 +60,26 @@ export class InlineSink implements CommandSink {
       shard.outbox.push({ envelope, resolve });
       if (!shard.scheduled) {
         shard.scheduled = true;
-        setImmediate(() => void this.drain(shard));
+        setImmediate(() => this.drain(shard));
       }
     });
   }
 
-  private async drain(shard: InlineShard): Promise<void> {
+  /** As the shard writer does: up to two batches in flight, one committing while the next is decided. */
+  private drain(shard: InlineShard): void {
     shard.scheduled = false;
-    while (shard.outbox.length > 0 && shard.running === 0) {
+    while (shard.outbox.length > 0 && shard.batchesInFlight < 2) {
       const batch = shard.outbox.splice(0, limits.batchCommandsMax);
-      shard.running = batch.length;
-      const outcomes = await shard.ledger.execute(batch.map((item) => item.envelope));
-      shard.running = 0;
-      shard.committedCommands += batch.length;
-      shard.committedBatches += 1;
-      batch.forEach((item, index) => item.resolve(outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } }));
+      shard.running += batch.length;
+      shard.batchesInFlight += 1;
+      void shard.ledger.execute(batch.map((item) => item.envelope)).then((outcomes) => {
+        shard.running -= batch.length;
+        shard.batchesInFlight -= 1;
+        shard.committedCommands += batch.length;
+        shard.committedBatches += 1;
+        batch.forEach((item, index) => item.resolve(outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } }));
+        this.drain(shard);
+      });
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * The single writer of one shard, run in its own worker thread. It drains its queue in batches
- * (bounded by batchCommandsMax; time-bounded because a batch is cut as soon as the previous
- * commit ends) and commits each batch as one durable LMDB transaction, then answers every command
+ * (bounded by batchCommandsMax; time-bounded because a batch is cut as soon as a pipeline slot
+ * frees, i.e. when the commit before it ends) and commits each batch as one durable LMDB transaction, then answers every command
  * in it. It also releases expired holds on a timer. Nothing else ever writes this shard.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -31,8 +31,10 @@ const ledger = Ledger.open({
 });
 const batchCommandsMax = Math.min(data.batchCommandsMax, limits.batchCommandsMax);
 const pending: { id: number; envelopes: unknown[] }[] = [];
-let draining = false;
+const batchesInFlightMax = 2;
+let batchesInFlight = 0;
 let closing = false;
+let shutDown = false;
 
 function send(message: FromWriter): void {
   port?.postMessage(encodeMessage(message));
@@ -52,27 +54,31 @@ function takeBatch(): { id: number; envelopes: unknown[] }[] {
   return taken;
 }
 
-async function drain(): Promise<void> {
-  if (draining) return;
-  draining = true;
-  try {
-    while (pending.length > 0) {
-      const requests = takeBatch();
-      const outcomes = await ledger.execute(requests.flatMap((request) => request.envelopes));
+/**
+ * Starts batches while fewer than batchesInFlightMax are in flight: one commits while the next is
+ * decided (the ledger pipelines them), and what arrives meanwhile gathers into the batch after.
+ */
+function pump(): void {
+  while (pending.length > 0 && batchesInFlight < batchesInFlightMax) {
+    const requests = takeBatch();
+    batchesInFlight += 1;
+    void ledger.execute(requests.flatMap((request) => request.envelopes)).then((outcomes) => {
       let offset = 0;
       for (const request of requests) {
         send({ kind: 'result', id: request.id, outcomes: outcomes.slice(offset, offset + request.envelopes.length) });
         offset += request.envelopes.length;
       }
       send({ kind: 'committed', commands: outcomes.length, batches: 1 });
-    }
-  } finally {
-    draining = false;
+      batchesInFlight -= 1;
+      pump();
+    });
   }
-  if (closing) await shutdown();
+  if (closing && batchesInFlight === 0 && pending.length === 0) void shutdown();
 }
 
 async function shutdown(): Promise<void> {
+  if (shutDown) return;
+  shutDown = true;
   clearInterval(sweepTimer);
   await ledger.close();
   send({ kind: 'closed' });
@@ -80,17 +86,17 @@ async function shutdown(): Promise<void> {
 }
 
 const sweepTimer = setInterval(() => {
-  if (!draining && pending.length === 0 && !closing) void ledger.expireDue();
+  if (batchesInFlight === 0 && pending.length === 0 && !closing) void ledger.expireDue();
 }, data.expirySweepIntervalMs);
 
 port.on('message', (bytes: Uint8Array) => {
   const message = decodeMessage<ToWriter>(bytes);
   if (message.kind === 'execute') {
     pending.push({ id: message.id, envelopes: message.envelopes });
-    void drain();
+    pump();
   } else {
     closing = true;
-    if (!draining) void shutdown();
+    pump();
   }
 });
 
