@@ -68,8 +68,23 @@ export function bodyDigest(value: unknown): string {
   return oneShotHash('sha256', canonicalJson(value), 'base64url').slice(0, 32);
 }
 
+/** JSON text of each object key seen, so hot keys are escaped once (bounded; misses just recompute). */
+const keyTextCache = new Map<string, string>();
+const keyTextCacheEntriesMax = 4096;
+
+function keyText(key: string): string {
+  let text = keyTextCache.get(key);
+  if (text === undefined) {
+    text = JSON.stringify(key);
+    if (keyTextCache.size < keyTextCacheEntriesMax) keyTextCache.set(key, text);
+  }
+  return text;
+}
+
 /** JSON with object keys sorted and undefined members dropped; hot path, so no intermediate arrays. */
 export function canonicalJson(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {
     let text = '[';
@@ -77,12 +92,13 @@ export function canonicalJson(value: unknown): string {
     return `${text}]`;
   }
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
+  const keys = Object.keys(record);
+  if (keys.length > 1) keys.sort();
   let text = '{';
   for (const key of keys) {
     const member = record[key];
     if (member === undefined) continue;
-    text += `${text.length === 1 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(member)}`;
+    text += `${text.length === 1 ? '' : ','}${keyText(key)}:${canonicalJson(member)}`;
   }
   return `${text}}`;
 }
