@@ -97,12 +97,13 @@ function currencyOf(request: IsoMessage): string {
   return value.toUpperCase();
 }
 
-function lineItemsOf(request: IsoMessage): LineItem[] {
-  const value = required(request, 48, 'line items');
+/** Line items in the LI1 sub-format: field 48 (the lines), or field 63 (an exchange's replacement). */
+function lineItemsOf(request: IsoMessage, field: 48 | 63 = 48): LineItem[] {
+  const value = required(request, field, field === 48 ? 'line items' : 'replacement items');
   try {
     return decodeLineItems(value, lineItemLimitsDefault);
   } catch (error) {
-    if (error instanceof CodecError) throw new TranslateError('30', 48, `field 48: ${error.message}`);
+    if (error instanceof CodecError) throw new TranslateError('30', field, `field ${field}: ${error.message}`);
     throw error;
   }
 }
@@ -205,6 +206,16 @@ function planReturnAuthorization(request: IsoMessage, keys: Keys): IsoPlan {
     lines: items.map((item) => returnLineOf(item, receiptId !== undefined)),
   };
   if (receiptId !== undefined) command.receiptId = receiptId;
+  // An exchange: the replacement's lines travel in field 63 and are reserved with the hold; the
+  // completion (0200) posts the return and sells the replacement as receipt `<return id>-X`.
+  if (request.fields.has(63)) {
+    const replacement = lineItemsOf(request, 63);
+    if (replacement.length === 0) throw new TranslateError('30', 63, 'an exchange needs at least one replacement line');
+    command.replacement = {
+      receiptId: `${command.returnId}-X`,
+      lines: replacement.map((item) => ({ lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, unitPriceMinor: item.unitPrice })),
+    };
+  }
   const respond = (outcome: Outcome): IsoMessage => {
     if (!outcome.ok) return failureAnswer(request, outcome);
     const result = outcome.result as AuthorizeResult;
