@@ -90,7 +90,8 @@ export class CallGate {
       const startedNs = process.hrtime.bigint();
       this.inflight += 1;
       this.metrics.inflightCalls.inc();
-      new Promise<Res>((resolve) => resolve(run(call.request, requestId))).then(
+      const work = new Promise<Res>((resolve) => resolve(run(call.request, requestId)));
+      this.answerWithin(call, work).then(
         (response) => {
           this.finish(name, requestId, startedNs, 'OK');
           callback(null, response);
@@ -103,6 +104,22 @@ export class CallGate {
         },
       );
     };
+  }
+
+  /**
+   * A call that came without a deadline gets defaultDeadlineMs: the caller hears DEADLINE_EXCEEDED
+   * instead of waiting without bound. A command already submitted may still commit; the caller's
+   * retry with the same idempotency id then gets its result as a replay.
+   */
+  private answerWithin<Res>(call: ServerUnaryCall<unknown, unknown>, work: Promise<Res>): Promise<Res> {
+    const deadline = call.getDeadline();
+    const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+    if (Number.isFinite(deadlineMs)) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new OutcomeError({ code: 'DEADLINE_EXCEEDED', message: `no answer within the default deadline of ${this.limits.defaultDeadlineMs} ms` })), this.limits.defaultDeadlineMs);
+    });
+    return Promise.race([work, expired]).finally(() => clearTimeout(timer));
   }
 
   private finish(name: string, requestId: string, startedNs: bigint, code: string): void {

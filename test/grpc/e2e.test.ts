@@ -178,3 +178,23 @@ test('shutdown with calls in flight loses no acknowledged call and half-applies 
   const soldS2 = (await second.client.getStock({ storeId: 'S2', sku: 'A' })).position?.sellable ?? 0;
   t.is(20_000 - sold - soldS2, requests.length);
 });
+
+test('a call that arrives without a deadline gets the default one; its retry with the same id applies once', async (t) => {
+  const { node, client } = await startTestNode(t, { 'grpc.defaultDeadlineMs': 0, shards: 1 });
+  await seed(client, ['S1'], ['A'], 10);
+  // A raw generated client sends no deadline at all (the SDK always sends one).
+  const raw = new pb.SalesServiceClient(`localhost:${node.grpcPort}`, credentials.createSsl(readFileSync(node.caFile ?? '')));
+  t.teardown(() => raw.close());
+  const request = pb.RecordSaleRequest.fromPartial({
+    context: { idempotencyId: 'no-deadline-1' }, storeId: 'S1', receiptId: 'R-ND', channel: 1, currency: 'USD',
+    lines: [{ lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 }], tenders: [{ ...card, amountMinor: 100 }],
+  });
+  const error = await new Promise<ServiceError>((resolve) => {
+    raw.recordSale(request, new Metadata(), (e) => resolve(e as ServiceError));
+  });
+  t.is(error.code, status.DEADLINE_EXCEEDED);
+  t.is(error.metadata.get('tillgate-reason')[0], 'DEADLINE_EXCEEDED');
+  const retried = await client.recordSale({ idempotencyId: 'no-deadline-1', storeId: 'S1', receiptId: 'R-ND', channel: 1, currency: 'USD', lines: [{ lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 }], tenders: [{ ...card, amountMinor: 100 }] });
+  t.is(retried.decision, pb.Decision.DECISION_APPROVED);
+  t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 9 });
+});
