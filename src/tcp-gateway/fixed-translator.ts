@@ -73,15 +73,21 @@ function planAuthorize(request: FixedRequest): FixedPlan {
   const h = request.header;
   const returnId = h.returnId !== '' ? h.returnId : fixedReturnId(h.terminalId, h.stan, h.transmissionTime);
   const receipted = h.originalReceiptId !== '';
-  const command: Command = {
-    type: 'AuthorizeReturn', storeId: h.storeId, returnId,
-    lines: request.items.map((item) => {
-      const line: ReturnLine = { lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, disposition: buckets[item.disposition] };
-      if (item.originalLineNo > 0) line.receiptLineNo = item.originalLineNo;
-      if (item.unitPrice > 0 || !receipted) line.unitRefundMinor = item.unitPrice;
-      return line;
-    }),
-  };
+  const lines: ReturnLine[] = [];
+  const replacement: { lineNo: number; sku: string; quantity: number; unitPriceMinor: number }[] = [];
+  for (const item of request.items) {
+    // An item with disposition R is an exchange's replacement: reserved now, sold at completion.
+    if (item.disposition === 'R') {
+      replacement.push({ lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, unitPriceMinor: item.unitPrice });
+      continue;
+    }
+    const line: ReturnLine = { lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, disposition: buckets[item.disposition] };
+    if (item.originalLineNo > 0) line.receiptLineNo = item.originalLineNo;
+    if (item.unitPrice > 0 || !receipted) line.unitRefundMinor = item.unitPrice;
+    lines.push(line);
+  }
+  const command: Command = { type: 'AuthorizeReturn', storeId: h.storeId, returnId, lines };
+  if (replacement.length > 0) command.replacement = { receiptId: `${returnId}-X`, lines: replacement };
   if (receipted) command.receiptId = h.originalReceiptId;
   const respond = (outcome: Outcome): FixedReply => {
     if (!outcome.ok) return failure(request, outcome, returnId);

@@ -3,6 +3,7 @@
 // replacement as receipt `<return id>-X`.
 import test from 'ava';
 import { decodeLineDecisions } from '../../src/tcp-gateway/codec/index.js';
+import type { fixed } from '../../src/tcp-gateway/codec/index.js';
 import { plainFields } from './helpers.js';
 import { connectRegister, iso, items, skus, startNode, stockStart, storeId, verifyAll } from './gateway-helpers.js';
 
@@ -51,4 +52,31 @@ test('an exchange whose replacement is out of stock is declined whole, and holds
   t.deepEqual(decodeLineDecisions(auth['48'] ?? '').map((line) => [line.decision, line.approvedQuantity]), [['D', 0]]);
   t.like(reader.getPosition(storeId, skus[1]), { reserved: 0 });
   t.like(reader.getReceipt(storeId, 'RX-2')?.lines[0], { heldQuantity: 0 });
+});
+
+test('fixed-v1 exchange: an R item on a return authorization is the replacement, reserved then sold at completion', async (t) => {
+  const node = await startNode(t, { dialect: 'fixed-v1' });
+  const register = await connectRegister(t, node, 'fixed-v1');
+  const reader = node.pool.reader(storeId);
+  const header = (stan: number, operation: fixed.FixedOperation, ids: { receiptId?: string; originalReceiptId?: string; returnId?: string } = {}): fixed.FixedHeader => ({
+    recordType: 'H', version: '01', terminalId: 'TERMX009', storeId, stan, transmissionTime: `20251128${String(stan).padStart(6, '0')}`,
+    operation, receiptId: ids.receiptId ?? '', originalReceiptId: ids.originalReceiptId ?? '', returnId: ids.returnId ?? '', currency: 'EUR',
+  });
+  const item = (lineNo: number, sku: string, quantity: number, unitPrice: number, disposition: fixed.FixedDisposition, originalLineNo = 0): fixed.FixedItem =>
+    ({ recordType: 'I', lineNo, sku, quantity, unitPrice, disposition, originalLineNo });
+  t.is((await register.sendFixed({ header: header(1, 'SO'), items: [], tenders: [] })).response.responseCode, '00');
+  const sold = await register.sendFixed({ header: header(2, 'SA', { receiptId: 'FXX-1' }), items: [item(1, skus[0], 2, 1000, 'S')], tenders: [{ recordType: 'T', tenderType: 'CA', amount: 2000 }] });
+  t.is(sold.response.responseCode, '00');
+  const authorized = await register.sendFixed({
+    header: header(3, 'RA', { originalReceiptId: 'FXX-1' }),
+    items: [item(1, skus[0], 1, 0, 'D', 1), item(2, skus[1], 1, 1500, 'R')], tenders: [],
+  });
+  t.is(authorized.response.responseCode, '00');
+  t.like(reader.getPosition(storeId, skus[1]), { sellable: stockStart, reserved: 1 });
+  const completed = await register.sendFixed({ header: header(4, 'RC', { returnId: authorized.response.returnId }), items: [], tenders: [] });
+  t.is(completed.response.responseCode, '00');
+  t.like(reader.getPosition(storeId, skus[1]), { sellable: stockStart - 1, reserved: 0 });
+  t.like(reader.getPosition(storeId, skus[0]), { damaged: 1 });
+  t.like(reader.getReceipt(storeId, `${authorized.response.returnId}-X`), { origin: 'EXCHANGE', lines: [{ sku: skus[1], quantity: 1, unitPriceMinor: 1500 }] });
+  t.true(verifyAll(node).ok);
 });

@@ -26,7 +26,8 @@ export const fixedTenderTypes = {
   SC: 'store credit',
   OT: 'other',
 } as const;
-export const fixedDispositions = { S: 'sellable', D: 'damaged', Q: 'quarantine' } as const;
+/** R marks an exchange's replacement line on a return authorization (RA); the rest are dispositions. */
+export const fixedDispositions = { S: 'sellable', D: 'damaged', Q: 'quarantine', R: 'replacement (exchange)' } as const;
 export const fixedDecisions = { A: 'approved', P: 'partially approved', D: 'declined' } as const;
 
 const header: FixedRecordLayout = {
@@ -58,7 +59,7 @@ const item: FixedRecordLayout = {
     { name: 'sku', start: 5, length: 20, type: 'text', description: 'SKU' },
     { name: 'quantity', start: 25, length: 5, type: 'n', description: 'quantity, whole units' },
     { name: 'unitPrice', start: 30, length: 11, type: 'money', impliedDecimals: 2, description: 'unit price, minor units' },
-    { name: 'disposition', start: 41, length: 1, type: 'code', values: Object.keys(fixedDispositions), description: 'S sellable, D damaged, Q quarantine' },
+    { name: 'disposition', start: 41, length: 1, type: 'code', values: Object.keys(fixedDispositions), description: 'S sellable, D damaged, Q quarantine; R = replacement line of an exchange (RA only)' },
     { name: 'originalLineNo', start: 42, length: 3, type: 'n', description: 'line on the original receipt; 000 if none' },
   ],
 };
