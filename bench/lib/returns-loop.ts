@@ -8,7 +8,7 @@
  */
 import type { TillgateClient } from '../../src/client/index.js';
 import { TillgateError, pb } from '../../src/client/index.js';
-import { Histogram, simulatedPriceMinor, simulatedSku, simulatedStoreId, summarize } from '../../src/simulate/index.js';
+import { Histogram, runOpenLoop, simulatedPriceMinor, simulatedSku, simulatedStoreId, summarize } from '../../src/simulate/index.js';
 import type { SimulationSummary } from '../../src/simulate/index.js';
 import type { Fixture } from './protocol.js';
 
@@ -78,24 +78,10 @@ export class ReturnsLoop {
   }
 
   private async openLoop(startedMs: number, deadlineMs: number, ratePerSecond: number, inflightMax: number): Promise<void> {
-    const originNs = process.hrtime.bigint();
-    const pending = new Set<Promise<void>>();
-    let started = 0;
-    while (Date.now() < deadlineMs) {
-      const due = Math.floor(((Date.now() - startedMs) * ratePerSecond) / 1000);
-      for (; started < due; started += 1) {
-        if (pending.size >= inflightMax) {
-          this.dropped += 1;
-          continue;
-        }
-        const intendedNs = originNs + BigInt(Math.round((started * 1e9) / ratePerSecond));
-        const work = this.timedOperation(this.terminals[started % this.terminals.length] as Terminal, intendedNs);
-        pending.add(work);
-        void work.finally(() => pending.delete(work));
-      }
-      await new Promise((resolve) => setTimeout(resolve, tickMs));
-    }
-    await Promise.all(pending);
+    this.dropped += await runOpenLoop({
+      startedMs, deadlineMs, ratePerSecond, inflightMax, tickMs,
+      start: (index, intendedNs) => this.timedOperation(this.terminals[index % this.terminals.length] as Terminal, intendedNs),
+    });
   }
 
   /** Latency from the intended start, so an open loop that falls behind shows its queueing delay. */

@@ -283,25 +283,11 @@ export class Simulation {
   }
 
   private async openLoop(terminals: Terminal[], startedMs: number, deadlineMs: number, ratePerSecond: number): Promise<void> {
-    const inflightMax = this.options.inflightMax ?? 1024;
-    const originNs = process.hrtime.bigint();
-    const pending = new Set<Promise<void>>();
-    let started = 0;
-    while (Date.now() < deadlineMs) {
-      const due = Math.floor(((Date.now() - startedMs) * ratePerSecond) / 1000);
-      for (; started < due; started += 1) {
-        if (pending.size >= inflightMax) {
-          this.dropped += 1;
-          continue;
-        }
-        const intendedNs = originNs + BigInt(Math.round((started * 1e9) / ratePerSecond));
-        const work = this.timedOperation(terminals[started % terminals.length] as Terminal, intendedNs);
-        pending.add(work);
-        void work.finally(() => pending.delete(work));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    await Promise.all(pending);
+    const dropped = await runOpenLoop({
+      startedMs, deadlineMs, ratePerSecond, inflightMax: this.options.inflightMax ?? 1024,
+      start: (index, intendedNs) => this.timedOperation(terminals[index % terminals.length] as Terminal, intendedNs),
+    });
+    this.dropped += dropped;
   }
 
   private startProgress(startedMs: number): NodeJS.Timeout {
@@ -318,6 +304,36 @@ export class Simulation {
   private summary(durationMs: number): SimulationSummary {
     return summarize({ durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs, histograms: this.histograms, outcomes: this.outcomes, errors: this.errors });
   }
+}
+
+/**
+ * An open loop: operation n is due at startedMs + n / rate, started then whatever the earlier ones
+ * are doing (latency counts from that intended start), unless inflightMax are already in flight,
+ * in which case it is dropped and counted. Returns the number dropped.
+ */
+export async function runOpenLoop(loop: {
+  startedMs: number; deadlineMs: number; ratePerSecond: number; inflightMax: number; tickMs?: number;
+  start: (index: number, intendedNs: bigint) => Promise<void>;
+}): Promise<number> {
+  const originNs = process.hrtime.bigint();
+  const pending = new Set<Promise<void>>();
+  let started = 0;
+  let dropped = 0;
+  while (Date.now() < loop.deadlineMs) {
+    const due = Math.floor(((Date.now() - loop.startedMs) * loop.ratePerSecond) / 1000);
+    for (; started < due; started += 1) {
+      if (pending.size >= loop.inflightMax) {
+        dropped += 1;
+        continue;
+      }
+      const work = loop.start(started, originNs + BigInt(Math.round((started * 1e9) / loop.ratePerSecond)));
+      pending.add(work);
+      void work.finally(() => pending.delete(work));
+    }
+    await new Promise((resolve) => setTimeout(resolve, loop.tickMs ?? 2));
+  }
+  await Promise.all(pending);
+  return dropped;
 }
 
 /** A run's summary from its counters and per-RPC histograms (also used by the benchmarks' own loops). */
