@@ -144,7 +144,8 @@ function checkTenders(value: unknown, field: string, totalMinor: number): Tender
 /** A card reference must already be masked or tokenized: a clear PAN is refused, never stored. */
 function checkMaskedPan(value: unknown, field: string): void {
   checkId(value, field, 32);
-  if (/^\d{12,19}$/.test(value as string)) {
+  // Separators do not make a card number safe: 4111-1111-1111-1111 is as clear as 4111111111111111.
+  if (/\d{12,19}/.test((value as string).replace(/[\s.-]/g, ''))) {
     fail('INVALID_ARGUMENT', `${field} looks like a clear card number; send it masked (first 6 / last 4) or tokenized`, field);
   }
 }

@@ -14,9 +14,12 @@ const redactPaths = [
   'authorization', '*.authorization', 'apiKey', '*.apiKey',
 ];
 
-/** Masks digit runs of 13–19 (possible PANs) to first 6 / last 4. */
+/** Masks runs of 13–19 digits, with or without space / dash separators (possible PANs), to first 6 / last 4. */
 export function maskPansInText(text: string): string {
-  return text.replace(/\b(\d{6})(\d{3,9})(\d{4})\b/g, (_match, first: string, middle: string, last: string) => `${first}${'*'.repeat(middle.length)}${last}`);
+  return text.replace(/\b\d(?:[ -]?\d){12,18}\b/g, (match) => {
+    const digits = match.replace(/\D/g, '');
+    return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
+  });
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -584,6 +584,7 @@ const invalid: [string, unknown, LedgerErrorCode, boolean?][] = [
   ['duplicate line numbers', { ...saleCommand('V6', [['A', 1, 100], ['B', 1, 100]]), lines: [{ lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 }, { lineNo: 1, sku: 'B', quantity: 1, unitPriceMinor: 100 }] }, 'DUPLICATE_LINE_NUMBER'],
   ['tender total mismatch', saleCommand('V7', [['A', 2, 100]], [{ tenderType: 'CASH', amountMinor: 199 }]), 'TENDER_TOTAL_MISMATCH'],
   ['clear PAN in cardMasked', saleCommand('V8', [['A', 1, 100]], [{ tenderType: 'CARD', amountMinor: 100, cardMasked: '4111111111111111' }]), 'INVALID_ARGUMENT'],
+  ['clear PAN with separators in cardMasked', saleCommand('V8b', [['A', 1, 100]], [{ tenderType: 'CARD', amountMinor: 100, cardMasked: '4111-1111-1111-1111' }]), 'INVALID_ARGUMENT'],
   ['unknown command type', { type: 'RefundEverything', storeId: 'S1' }, 'UNKNOWN_COMMAND'],
   ['inherited property as command type', { type: 'toString', storeId: 'S1' }, 'UNKNOWN_COMMAND'],
   ['null envelope', null, 'INVALID_ARGUMENT', true],
