@@ -8,8 +8,8 @@
  */
 import type { TillgateClient } from '../../src/client/index.js';
 import { TillgateError, pb } from '../../src/client/index.js';
-import { Histogram, runOpenLoop, simulatedPriceMinor, simulatedSku, simulatedStoreId, summarize } from '../../src/simulate/index.js';
-import type { SimulationSummary } from '../../src/simulate/index.js';
+import { countInto, histogramIn, runOpenLoop, simulatedPriceMinor, simulatedSku, simulatedStoreId, summarize } from '../../src/simulate/index.js';
+import type { Histogram, SimulationSummary } from '../../src/simulate/index.js';
 import type { Fixture } from './protocol.js';
 
 /** Units per receipt line: a few dozen returns per receipt, as a busy store's order might see. */
@@ -154,16 +154,11 @@ export class ReturnsLoop {
   }
 
   private count(map: Map<string, number>, key: string): void {
-    map.set(key, (map.get(key) ?? 0) + 1);
+    countInto(map, key);
   }
 
   private histogram(name: string): Histogram {
-    let histogram = this.histograms.get(name);
-    if (histogram === undefined) {
-      histogram = new Histogram();
-      this.histograms.set(name, histogram);
-    }
-    return histogram;
+    return histogramIn(this.histograms, name);
   }
 
   private summary(durationMs: number): SimulationSummary {

@@ -10,6 +10,7 @@ import type { ServerCredentials, ServerUnaryCall, handleUnaryCall, sendUnaryData
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { Config } from '../config/index.js';
 import type { Command, CommandResult, Envelope, LedgerErrorInfo } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -20,14 +21,8 @@ import * as pb from './proto.js';
 import { readHandlers } from './reads.js';
 import { commandHandlers } from './commands.js';
 
-export interface GrpcLimits {
-  messageBytesMax: number;
-  concurrentCallsMax: number;
-  keepaliveTimeMs: number;
-  keepaliveTimeoutMs: number;
-  keepalivePermitWithoutCalls: boolean;
-  defaultDeadlineMs: number;
-}
+/** The bounds the server enforces: the gRPC part of the validated config. */
+export type GrpcLimits = Pick<Config['grpc'], 'messageBytesMax' | 'concurrentCallsMax' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'keepalivePermitWithoutCalls' | 'defaultDeadlineMs'>;
 
 export interface GrpcServerOptions {
   sink: CommandSink;

@@ -102,16 +102,11 @@ export class Simulation {
   }
 
   private count(map: Map<string, number>, key: string): void {
-    map.set(key, (map.get(key) ?? 0) + 1);
+    countInto(map, key);
   }
 
   private histogram(name: string): Histogram {
-    let histogram = this.histograms.get(name);
-    if (histogram === undefined) {
-      histogram = new Histogram();
-      this.histograms.set(name, histogram);
-    }
-    return histogram;
+    return histogramIn(this.histograms, name);
   }
 
   /** Times one RPC; an error is counted by its reason and swallowed (the operation ends). */
@@ -304,6 +299,21 @@ export class Simulation {
   private summary(durationMs: number): SimulationSummary {
     return summarize({ durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs, histograms: this.histograms, outcomes: this.outcomes, errors: this.errors });
   }
+}
+
+/** Adds one to a named counter. */
+export function countInto(map: Map<string, number>, key: string): void {
+  map.set(key, (map.get(key) ?? 0) + 1);
+}
+
+/** The named histogram of a run, created on first use. */
+export function histogramIn(histograms: Map<string, Histogram>, name: string): Histogram {
+  let histogram = histograms.get(name);
+  if (histogram === undefined) {
+    histogram = new Histogram();
+    histograms.set(name, histogram);
+  }
+  return histogram;
 }
 
 /**
