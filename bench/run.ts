@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { controlRequest } from '../src/control/index.js';
 import { checkBounds, issueTargets, ratiosOf, summarizePhase, thresholdFrom } from './lib/analysis.js';
 import type { Loop, PhaseResult, RatioBound } from './lib/analysis.js';
-import { LoadGenerator, chooseRuntime, clockTicksPerSecond, cpuTicks, entryArgs, machineTicks, repoRoot, startServer } from './lib/processes.js';
+import { LoadGenerator, chooseRuntime, clockTicksPerSecond, cpuTicks, entryArgs, machineTicks, mainThreadCpuTicks, repoRoot, startServer, threadCpuTicks } from './lib/processes.js';
 import type { RunningServer, Runtime } from './lib/processes.js';
 import type { CannedResponse, Fixture, Workload } from './lib/protocol.js';
 import { htmlReport, phaseOf, textTable } from './lib/report.js';
@@ -82,23 +82,46 @@ async function all<T>(generators: readonly LoadGenerator[], run: (generator: Loa
   return Promise.all(generators.map(run));
 }
 
-async function runPhase(server: RunningServer, generators: readonly LoadGenerator[], workload: Workload, loop: Loop, offeredPerSecond: number | undefined, durationMs: number): Promise<PhaseResult> {
+interface CommitCounts {
+  commands: number;
+  batches: number;
+  /** CPU ticks of the shard writers' threads (by their Linux thread ids from the node's status). */
+  writerTicks: number;
+}
+
+/** Commands, commits and writer-thread CPU over all shards, from the node's control socket (undefined for the echo server). */
+async function commitCounts(dataDir: string, target: Target, pid: number): Promise<CommitCounts | undefined> {
+  if (target.kind !== 'tillgate') return undefined;
+  const answer = (await controlRequest(join(dataDir, 'tillgate.sock'), { command: 'status' })) as { status?: { shards?: { committedCommands: number; committedBatches: number; threadId?: number }[] } };
+  const shards = answer.status?.shards ?? [];
+  const writerTicks = shards.reduce((sum, shard) => sum + (shard.threadId === undefined ? 0 : threadCpuTicks(pid, shard.threadId)), 0);
+  return { commands: shards.reduce((sum, shard) => sum + shard.committedCommands, 0), batches: shards.reduce((sum, shard) => sum + shard.committedBatches, 0), writerTicks };
+}
+
+async function runPhase(server: RunningServer, generators: readonly LoadGenerator[], workload: Workload, loop: Loop, offeredPerSecond: number | undefined, durationMs: number, commits: () => Promise<CommitCounts | undefined>): Promise<PhaseResult> {
   const prepare = { op: 'prepare', workload, fixture: settings.fixture, terminals: settings.terminalsPerGenerator, receiptsPerTerminal: settings.receiptsPerTerminal } as const;
   await all(generators, (generator) => generator.request(prepare, replyMsMax));
   const ratePerSecond = offeredPerSecond === undefined ? undefined : offeredPerSecond / generators.length;
   const run = { op: 'run', durationMs, inflightMax: settings.inflightPerGeneratorMax, ...(ratePerSecond === undefined ? {} : { ratePerSecond }) } as const;
   const generatorTicks = () => generators.reduce((sum, generator) => sum + (generator.pid === undefined ? 0 : cpuTicks(generator.pid)), 0);
-  const before = { server: cpuTicks(server.pid), generators: generatorTicks(), machine: machineTicks().busy, atMs: Date.now() };
+  const commitsBefore = await commits();
+  const before = { server: cpuTicks(server.pid), main: mainThreadCpuTicks(server.pid), generators: generatorTicks(), machine: machineTicks().busy, atMs: Date.now() };
   const replies = await all(generators, (generator) => generator.request(run, replyMsMax));
+  const commitsAfter = await commits();
   const cpu = {
-    ticksBefore: before.server, ticksAfter: cpuTicks(server.pid), generatorTicks: generatorTicks() - before.generators,
+    ticksBefore: before.server, ticksAfter: cpuTicks(server.pid), mainThreadTicks: mainThreadCpuTicks(server.pid) - before.main, generatorTicks: generatorTicks() - before.generators,
     machineBusyTicks: machineTicks().busy - before.machine, clockTicksPerSecond: clockTicks, wallMs: Date.now() - before.atMs,
   };
   const summaries = replies.map((reply) => {
     if (reply.type !== 'summary') throw new Error(`expected a summary, got ${reply.type}`);
     return reply.summary;
   });
-  return summarizePhase(workload, loop, offeredPerSecond, summaries, cpu);
+  const phase = summarizePhase(workload, loop, offeredPerSecond, summaries, cpu);
+  if (commitsBefore !== undefined && commitsAfter !== undefined && commitsAfter.batches > commitsBefore.batches) {
+    phase.commandsPerCommit = Number(((commitsAfter.commands - commitsBefore.commands) / (commitsAfter.batches - commitsBefore.batches)).toFixed(1));
+    if (phase.rpcs > 0) phase.writerThreadsCpuUsPerRpc = Number((((commitsAfter.writerTicks - commitsBefore.writerTicks) * 1e6) / clockTicks / phase.rpcs).toFixed(1));
+  }
+  return phase;
 }
 
 /** Echo first: its saturation rates set the open-loop rate for every target (half of echo's). */
@@ -107,18 +130,19 @@ async function measureTarget(target: Target, runtime: Runtime, cannedFile: strin
   const server = await startTarget(target, runtime, dataDir, cannedFile, profileDir);
   const generators = Array.from({ length: settings.generators }, (_, index) => LoadGenerator.start(index, runtime, server));
   const phases: PhaseResult[] = [];
+  const commits = () => commitCounts(dataDir, target, server.pid);
   try {
     if (target.kind === 'tillgate') await generators[0]?.request({ op: 'setup', fixture: settings.fixture }, replyMsMax);
-    await runPhase(server, generators, 'mix', 'saturation', undefined, settings.warmupMs);
+    await runPhase(server, generators, 'mix', 'saturation', undefined, settings.warmupMs, commits);
     for (const workload of workloads) {
       progress(`${target.name}: ${workload} saturation`);
-      const saturated = await runPhase(server, generators, workload, 'saturation', undefined, settings.phaseMs);
+      const saturated = await runPhase(server, generators, workload, 'saturation', undefined, settings.phaseMs, commits);
       phases.push(saturated);
       if (mode === 'profile') continue;
       if (target.kind === 'echo') openRates.set(workload, saturated.opsPerSecond / 2);
       const offered = openRates.get(workload) ?? saturated.opsPerSecond / 2;
       progress(`${target.name}: ${workload} open loop at ${offered.toFixed(0)} ops/s`);
-      phases.push(await runPhase(server, generators, workload, 'open', offered, settings.phaseMs));
+      phases.push(await runPhase(server, generators, workload, 'open', offered, settings.phaseMs, commits));
     }
   } finally {
     await Promise.all(generators.map((generator) => generator.stop()));

@@ -35,20 +35,20 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 const outcome = ${JSON.stringify(outcome)};
 parentPort.on('message', (bytes) => {
   const message = packr.unpack(bytes);
-  parentPort.postMessage(packr.pack({ kind: 'result', id: message.id, outcomes: message.envelopes.map(() => outcome) }));
+  parentPort.postMessage(packr.pack({ kind: 'results', requests: [message.id], counts: [message.envelopes.length], outcomes: message.envelopes.map(() => outcome) }));
 });`;
 
 const piscinaTaskSource = `
 const { Packr } = require('msgpackr');
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const outcome = ${JSON.stringify(outcome)};
-module.exports = (bytes) => { const message = packr.unpack(bytes); return packr.pack({ kind: 'result', id: message.id, outcomes: message.envelopes.map(() => outcome) }); };`;
+module.exports = (bytes) => { const message = packr.unpack(bytes); return packr.pack({ kind: 'results', requests: [message.id], counts: [message.envelopes.length], outcomes: message.envelopes.map(() => outcome) }); };`;
 
 async function runPort(worker: Worker, count: number): Promise<number> {
   const pending = new Map<number, () => void>();
   worker.on('message', (bytes: Uint8Array) => {
     const message = decodeMessage<FromWriter>(bytes);
-    if (message.kind === 'result') pending.get(message.id)?.();
+    if (message.kind === 'results') for (const id of message.requests) pending.get(id)?.();
   });
   let next = 0;
   const started = performance.now();

@@ -41,12 +41,18 @@ export interface PhaseResult {
   serverCpuUs: number;
   cpuUsPerOp: number;
   cpuUsPerRpc: number;
+  /** The share of cpuUsPerRpc spent on the server's main thread. */
+  mainThreadCpuUsPerRpc: number;
   /** Server CPU over wall time, in cores (2.0 = both cores of this machine busy). */
   serverCores: number;
   /** The load generators' CPU over wall time, in cores. */
   generatorCores: number;
   /** Every process on the machine (this run's and anyone else's), in cores: near the core count means contended. */
   machineCores: number;
+  /** tillgate only: durable commands per LMDB commit (group-commit batch size) over the window. */
+  commandsPerCommit?: number;
+  /** tillgate pool only: the share of cpuUsPerRpc spent on the shard writers' threads. */
+  writerThreadsCpuUsPerRpc?: number;
 }
 
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
@@ -71,6 +77,8 @@ export function mergedHistogram(summaries: readonly SimulationSummary[], name: s
 export interface CpuWindow {
   ticksBefore: number;
   ticksAfter: number;
+  /** CPU of the server's main thread alone (gRPC, TLS, the pool's dispatch; the inline engine's ledger too). */
+  mainThreadTicks: number;
   generatorTicks: number;
   machineBusyTicks: number;
   clockTicksPerSecond: number;
@@ -112,6 +120,7 @@ export function summarizePhase(workload: Workload, loop: Loop, offeredPerSecond:
     serverCpuUs: Math.round(serverCpuUs),
     cpuUsPerOp: operations === 0 ? 0 : round(serverCpuUs / operations, 1),
     cpuUsPerRpc: rpcs === 0 ? 0 : round(serverCpuUs / rpcs, 1),
+    mainThreadCpuUsPerRpc: rpcs === 0 ? 0 : round((cpu.mainThreadTicks * 1e6) / cpu.clockTicksPerSecond / rpcs, 1),
     serverCores: coresOf(cpu.ticksAfter - cpu.ticksBefore, cpu),
     generatorCores: coresOf(cpu.generatorTicks, cpu),
     machineCores: coresOf(cpu.machineBusyTicks, cpu),

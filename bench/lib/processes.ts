@@ -68,6 +68,20 @@ export function cpuTicks(pid: number): number {
   return cpuTicksFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
+/** utime + stime of a process's main thread alone (its task whose id is the pid). */
+export function mainThreadCpuTicks(pid: number): number {
+  return threadCpuTicks(pid, pid);
+}
+
+/** utime + stime of one thread of a process; 0 once the thread is gone (a restarted writer). */
+export function threadCpuTicks(pid: number, tid: number): number {
+  try {
+    return cpuTicksFromStat(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+  } catch {
+    return 0;
+  }
+}
+
 /** Busy and total clock ticks of the whole machine, from the first line of /proc/stat. */
 export function machineTicks(): { busy: number; total: number } {
   const fields = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);

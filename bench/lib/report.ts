@@ -52,14 +52,14 @@ export function textTable(report: BenchReport): string {
     if (rows.length === 0) continue;
     const offered = rows[0]?.phase?.offeredPerSecond;
     out.push('', `${key.title}${offered === undefined ? '' : ` (offered ${offered.toFixed(0)} ops/s)`}`);
-    out.push('target        ops/s   p50 ms   p99 ms  p999 ms  cpu µs/op  cpu µs/rpc  cores  gen  mach  err  drop | ÷echo: ops/s  cpu/rpc    p99');
+    out.push('target        ops/s   p50 ms   p99 ms  p999 ms  cpu µs/op  cpu µs/rpc  main  wrtr  cores  gen  mach  err  drop  c/commit | ÷echo: ops/s  cpu/rpc    p99');
     for (const { target, phase } of rows) {
       if (phase === undefined) continue;
       const ratio = (metric: string) => target.ratios[`${key.workload}.${key.loop}.${metric}`];
       out.push([
         target.name.padEnd(10), fixed(phase.opsPerSecond, 0).padStart(8), fixed(phase.latencyMs.p50, 2).padStart(8), fixed(phase.latencyMs.p99, 2).padStart(8),
-        fixed(phase.latencyMs.p999, 2).padStart(8), fixed(phase.cpuUsPerOp, 0).padStart(10), fixed(phase.cpuUsPerRpc, 0).padStart(11), fixed(phase.serverCores, 2).padStart(6),
-        fixed(phase.generatorCores, 1).padStart(4), fixed(phase.machineCores, 1).padStart(5), String(phase.errors).padStart(4), String(phase.droppedOperations).padStart(5), '|', fixed(ratio('throughput'), 3).padStart(12), fixed(ratio('cpuPerRpc'), 3).padStart(8), fixed(ratio('p99'), 3).padStart(6),
+        fixed(phase.latencyMs.p999, 2).padStart(8), fixed(phase.cpuUsPerOp, 0).padStart(10), fixed(phase.cpuUsPerRpc, 0).padStart(11), fixed(phase.mainThreadCpuUsPerRpc, 0).padStart(5), fixed(phase.writerThreadsCpuUsPerRpc, 0).padStart(5), fixed(phase.serverCores, 2).padStart(6),
+        fixed(phase.generatorCores, 1).padStart(4), fixed(phase.machineCores, 1).padStart(5), String(phase.errors).padStart(4), String(phase.droppedOperations).padStart(5), fixed(phase.commandsPerCommit, 1).padStart(9), '|', fixed(ratio('throughput'), 3).padStart(12), fixed(ratio('cpuPerRpc'), 3).padStart(8), fixed(ratio('p99'), 3).padStart(6),
       ].join(' '));
     }
   }
@@ -104,12 +104,12 @@ export function percentileChartSvg(title: string, series: readonly { name: strin
 }
 
 function htmlPhaseTable(report: BenchReport, workload: Workload, loop: Loop): string {
-  const header = '<tr><th>target</th><th>ops/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>CPU µs/op</th><th>CPU µs/RPC</th><th>server cores</th><th>generator cores</th><th>machine cores</th><th>errors</th><th>dropped</th><th>ops/s ÷ echo</th><th>CPU/RPC ÷ echo</th><th>p99 ÷ echo</th></tr>';
+  const header = '<tr><th>target</th><th>ops/s</th><th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>CPU µs/op</th><th>CPU µs/RPC</th><th>of it, main thread</th><th>of it, shard writers</th><th>server cores</th><th>generator cores</th><th>machine cores</th><th>errors</th><th>dropped</th><th>commands per commit</th><th>ops/s ÷ echo</th><th>CPU/RPC ÷ echo</th><th>p99 ÷ echo</th></tr>';
   const rows = report.targets.flatMap((target) => {
     const phase = phaseOf(target, workload, loop);
     if (phase === undefined) return [];
     const ratio = (metric: string) => fixed(target.ratios[`${workload}.${loop}.${metric}`], 3);
-    const cells = [target.name, fixed(phase.opsPerSecond, 0), fixed(phase.latencyMs.p50, 2), fixed(phase.latencyMs.p99, 2), fixed(phase.latencyMs.p999, 2), fixed(phase.cpuUsPerOp, 0), fixed(phase.cpuUsPerRpc, 0), fixed(phase.serverCores, 2), fixed(phase.generatorCores, 2), fixed(phase.machineCores, 2), String(phase.errors), String(phase.droppedOperations), ratio('throughput'), ratio('cpuPerRpc'), ratio('p99')];
+    const cells = [target.name, fixed(phase.opsPerSecond, 0), fixed(phase.latencyMs.p50, 2), fixed(phase.latencyMs.p99, 2), fixed(phase.latencyMs.p999, 2), fixed(phase.cpuUsPerOp, 0), fixed(phase.cpuUsPerRpc, 0), fixed(phase.mainThreadCpuUsPerRpc, 0), fixed(phase.writerThreadsCpuUsPerRpc, 0), fixed(phase.serverCores, 2), fixed(phase.generatorCores, 2), fixed(phase.machineCores, 2), String(phase.errors), String(phase.droppedOperations), fixed(phase.commandsPerCommit, 1), ratio('throughput'), ratio('cpuPerRpc'), ratio('p99')];
     return [`<tr>${cells.map((cell) => `<td>${escapeHtml(cell)}</td>`).join('')}</tr>`];
   });
   return `<table>${header}${rows.join('')}</table>`;

@@ -122,9 +122,10 @@ export class Ledger extends LedgerReader {
   }
 
   /**
-   * Decides a batch on top of the state of every earlier batch (the pending one is read through),
-   * then queues its commit behind theirs. The next batch executes while this one commits: group
-   * commit plus pipelining. Outcomes are released only when `durable` resolves.
+   * Decides a batch on top of the state of every earlier batch (a pending one is read through),
+   * then queues its commit behind theirs: a caller may hand over the next batch before this one
+   * is durable and it is decided on the right state. Outcomes are released only when `durable`
+   * resolves.
    */
   private executeBatch(envelopes: readonly unknown[]): { outcomes: Outcome[]; durable: Promise<void> } {
     if (this.closed && envelopes.length > 0) return { outcomes: envelopes.map(() => closedOutcome), durable: Promise.resolve() };
@@ -148,9 +149,12 @@ export class Ledger extends LedgerReader {
     // The previous batch is durable: reads now find its writes in LMDB.
     root.detachParent();
     try {
-      const written = this.env.root.transaction(() => root.applyInTransaction()) as Promise<unknown> & { flushed?: Promise<unknown> };
-      await written;
-      await written.flushed;
+      // A synchronous write transaction on this thread: mdb_txn_commit fsyncs the data pages and
+      // writes the meta page through its O_DSYNC handle before returning, so the batch is durable
+      // when this returns. lmdb's asynchronous transaction() + flushed overlapped the fsync with
+      // the next batch, but its hand-offs to lmdb's write thread and back cost more CPU than the
+      // overlap saved on a busy machine (bench:ledger and bench:ci, figures in bench/README.md).
+      this.env.root.transactionSync(() => root.applyInTransaction());
     } catch (error) {
       // A failed commit (disk full, I/O error) leaves later batches built on state that is not
       // on disk: refuse everything until the ledger is reopened from what is durable.

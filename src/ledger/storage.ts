@@ -45,8 +45,9 @@ export function openEnvironment(options: EnvironmentOptions): Environment {
     readOnly: options.readOnly,
     maxDbs: 16,
     mapSize: options.mapSizeBytes,
-    // Commits are acknowledged only after their flush (see Ledger.commit): overlappingSync lets
-    // the fsync of one batch overlap the next batch's execution, separateFlushed exposes it.
+    // The writer commits with transactionSync, which fsyncs before it returns (see
+    // Ledger.commitAfter). overlappingSync is kept for its meta-page handling: with it a durable
+    // synchronous commit measured about 10% less CPU and 40% less wall time than without.
     overlappingSync: !options.readOnly,
     separateFlushed: true,
     noSync: false,

@@ -10,9 +10,9 @@ export type ToWriter =
   | { kind: 'close' };
 
 export type FromWriter =
-  | { kind: 'ready'; shard: number; headSeq: number }
-  | { kind: 'result'; id: number; outcomes: Outcome[] }
-  | { kind: 'committed'; commands: number; batches: number }
+  | { kind: 'ready'; shard: number; headSeq: number; threadId?: number }
+  /** One durable batch: the ids of the requests in it, how many commands each held, and their outcomes in order. */
+  | { kind: 'results'; requests: number[]; counts: number[]; outcomes: Outcome[] }
   | { kind: 'closed' };
 
 // Records off: each message stands alone, so no structure table has to be shared across threads.
@@ -20,6 +20,15 @@ const packr = new Packr({ useRecords: false, moreTypes: false });
 
 export function encodeMessage(message: ToWriter | FromWriter): Uint8Array {
   return packr.pack(message);
+}
+
+/**
+ * Posts a message as its own exact-size buffer, transferred rather than cloned: msgpackr packs into
+ * a shared 8 KiB (or larger) scratch buffer, and posting a view of it would copy all of it.
+ */
+export function postEncoded(port: { postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void }, message: ToWriter | FromWriter): void {
+  const bytes = Uint8Array.prototype.slice.call(encodeMessage(message));
+  port.postMessage(bytes, [bytes.buffer]);
 }
 
 export function decodeMessage<T extends ToWriter | FromWriter>(bytes: Uint8Array): T {

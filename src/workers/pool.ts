@@ -13,7 +13,7 @@ import { openReader } from '../ledger/index.js';
 import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
 import { limits } from '../ledger/index.js';
 import { openLayout, shardPath } from './layout.js';
-import { decodeMessage, encodeMessage } from './messages.js';
+import { decodeMessage, postEncoded } from './messages.js';
 import type { FromWriter } from './messages.js';
 import { shardOf } from './routing.js';
 import type { WriterData } from './shard-worker.js';
@@ -52,6 +52,8 @@ export interface ShardStats {
   committedCommands: number;
   committedBatches: number;
   restarts: number;
+  /** The writer's Linux thread id (its row in `top -H`, /proc/<pid>/task/<tid>), when known. */
+  threadId?: number;
 }
 
 /** What the gRPC server and the TCP gateway submit through: the pool, or the inline ledger. */
@@ -65,6 +67,9 @@ export interface CommandSink {
 }
 
 
+/** Execute messages a writer holds at once: the batch it runs and the one waiting behind it. */
+const requestsInFlightMax = 2;
+
 const refusal = (code: string, message: string): Outcome => ({ ok: false, error: { code, message } });
 
 class Shard {
@@ -77,6 +82,7 @@ class Shard {
   committedCommands = 0;
   committedBatches = 0;
   restarts = 0;
+  threadId: number | undefined;
   closed: (() => void) | undefined;
 
   constructor(readonly index: number) {}
@@ -156,16 +162,23 @@ export class ShardPool implements CommandSink {
     setImmediate(() => this.flush(shard));
   }
 
-  private flush(shard: Shard): void {
+  /**
+   * Sends the outbox as one message, unless the writer already holds requestsInFlightMax of them:
+   * then it waits, gathering, for the next batch's results (onMessage flushes again). Posting wakes
+   * the writer's thread, which costs far more than the bytes; this keeps it to about one post per
+   * batch rather than one per arriving command, while one request always waits at the writer so it
+   * never idles between batches.
+   */
+  private flush(shard: Shard, force = false): void {
     shard.flushScheduled = false;
     const worker = shard.worker;
     if (!shard.ready || worker === undefined) return;
-    while (shard.outbox.length > 0) {
+    while (shard.outbox.length > 0 && (force || shard.inflight.size < requestsInFlightMax)) {
       const chunk = shard.outbox.splice(0, limits.batchCommandsMax);
       const id = this.nextId++;
       shard.inflight.set(id, { resolvers: chunk.map((item) => item.resolve) });
       shard.inflightCommands += chunk.length;
-      worker.postMessage(encodeMessage({ kind: 'execute', id, envelopes: chunk.map((item) => item.envelope) }));
+      postEncoded(worker, { kind: 'execute', id, envelopes: chunk.map((item) => item.envelope) });
     }
   }
 
@@ -192,18 +205,25 @@ export class ShardPool implements CommandSink {
   }
 
   private onMessage(shard: Shard, message: FromWriter, ready: () => void): void {
-    if (message.kind === 'result') {
-      const entry = shard.inflight.get(message.id);
-      if (entry === undefined) return;
-      shard.inflight.delete(message.id);
-      shard.inflightCommands -= entry.resolvers.length;
-      entry.resolvers.forEach((resolve, index) => resolve(message.outcomes[index] ?? refusal('INTERNAL', 'missing outcome')));
-    } else if (message.kind === 'committed') {
-      shard.committedCommands += message.commands;
-      shard.committedBatches += message.batches;
-      this.options.onCommitted?.(shard.index, message.commands);
+    if (message.kind === 'results') {
+      let offset = 0;
+      message.requests.forEach((id, index) => {
+        const count = message.counts[index] ?? 0;
+        const entry = shard.inflight.get(id);
+        if (entry !== undefined) {
+          shard.inflight.delete(id);
+          shard.inflightCommands -= entry.resolvers.length;
+          entry.resolvers.forEach((resolve, at) => resolve(message.outcomes[offset + at] ?? refusal('INTERNAL', 'missing outcome')));
+        }
+        offset += count;
+      });
+      shard.committedCommands += offset;
+      shard.committedBatches += 1;
+      this.options.onCommitted?.(shard.index, offset);
+      if (shard.outbox.length > 0) this.flush(shard);
     } else if (message.kind === 'ready') {
       shard.ready = true;
+      shard.threadId = message.threadId;
       ready();
       this.scheduleFlush(shard);
     } else {
@@ -253,6 +273,7 @@ export class ShardPool implements CommandSink {
       committedCommands: shard.committedCommands,
       committedBatches: shard.committedBatches,
       restarts: shard.restarts,
+      ...(shard.threadId === undefined ? {} : { threadId: shard.threadId }),
     }));
   }
 
@@ -262,7 +283,7 @@ export class ShardPool implements CommandSink {
     this.closing = true;
     for (const timer of this.restartTimers) clearTimeout(timer);
     for (const shard of this.shards) {
-      this.flush(shard);
+      this.flush(shard, true);
       // Work still waiting for a writer that will not come back is refused, not left hanging.
       for (const item of shard.outbox.splice(0)) item.resolve(refusal('SHUTTING_DOWN', 'the node is shutting down'));
     }
@@ -276,7 +297,7 @@ export class ShardPool implements CommandSink {
     const closed = new Promise<void>((resolve) => {
       shard.closed = resolve;
     });
-    worker.postMessage(encodeMessage({ kind: 'close' }));
+    postEncoded(worker, { kind: 'close' });
     await closed;
     await worker.terminate();
   }

@@ -1,13 +1,14 @@
 /**
  * The single writer of one shard, run in its own worker thread. It drains its queue in batches
- * (bounded by batchCommandsMax; time-bounded because a batch is cut as soon as a pipeline slot
- * frees, i.e. when the commit before it ends) and commits each batch as one durable LMDB transaction, then answers every command
+ * (bounded by batchCommandsMax; time-bounded because a batch is cut as soon as the one before it
+ * is durable) and commits each batch as one durable LMDB transaction, then answers every command
  * in it. It also releases expired holds on a timer. Nothing else ever writes this shard.
  */
+import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ledger, limits } from '../ledger/index.js';
 import type { Policy } from '../ledger/index.js';
-import { decodeMessage, encodeMessage } from './messages.js';
+import { decodeMessage, postEncoded } from './messages.js';
 import type { FromWriter, ToWriter } from './messages.js';
 
 export interface WriterData {
@@ -31,13 +32,13 @@ const ledger = Ledger.open({
 });
 const batchCommandsMax = Math.min(data.batchCommandsMax, limits.batchCommandsMax);
 const pending: { id: number; envelopes: unknown[] }[] = [];
-const batchesInFlightMax = 2;
-let batchesInFlight = 0;
+let batchRunning = false;
+let pumpScheduled = false;
 let closing = false;
 let shutDown = false;
 
 function send(message: FromWriter): void {
-  port?.postMessage(encodeMessage(message));
+  if (port !== null) postEncoded(port, message);
 }
 
 /** Takes whole requests from the queue up to the batch bound (a lone oversized request goes alone). */
@@ -55,25 +56,33 @@ function takeBatch(): { id: number; envelopes: unknown[] }[] {
 }
 
 /**
- * Starts batches while fewer than batchesInFlightMax are in flight: one commits while the next is
- * decided (the ledger pipelines them), and what arrives meanwhile gathers into the batch after.
+ * Runs one batch at a time. The commit is synchronous (it holds this thread through the fsync), so
+ * a second batch in flight could not overlap it; instead, what arrives during a batch waits in the
+ * port and becomes the next batch. The pump runs from setImmediate, after every message already
+ * delivered this turn, so a burst becomes one batch rather than a batch of one and then the rest.
  */
+function schedulePump(): void {
+  if (pumpScheduled || batchRunning) return;
+  pumpScheduled = true;
+  setImmediate(pump);
+}
+
 function pump(): void {
-  while (pending.length > 0 && batchesInFlight < batchesInFlightMax) {
+  pumpScheduled = false;
+  if (batchRunning) return;
+  if (pending.length > 0) {
     const requests = takeBatch();
-    batchesInFlight += 1;
+    batchRunning = true;
     void ledger.execute(requests.flatMap((request) => request.envelopes)).then((outcomes) => {
-      let offset = 0;
-      for (const request of requests) {
-        send({ kind: 'result', id: request.id, outcomes: outcomes.slice(offset, offset + request.envelopes.length) });
-        offset += request.envelopes.length;
-      }
-      send({ kind: 'committed', commands: outcomes.length, batches: 1 });
-      batchesInFlight -= 1;
-      pump();
+      // One message per batch: every request's outcomes, and the commit count for the pool's stats.
+      send({ kind: 'results', requests: requests.map((request) => request.id), counts: requests.map((request) => request.envelopes.length), outcomes });
+      batchRunning = false;
+      if (pending.length > 0) schedulePump();
+      else if (closing) void shutdown();
     });
+    return;
   }
-  if (closing && batchesInFlight === 0 && pending.length === 0) void shutdown();
+  if (closing) void shutdown();
 }
 
 async function shutdown(): Promise<void> {
@@ -86,18 +95,28 @@ async function shutdown(): Promise<void> {
 }
 
 const sweepTimer = setInterval(() => {
-  if (batchesInFlight === 0 && pending.length === 0 && !closing) void ledger.expireDue();
+  if (!batchRunning && pending.length === 0 && !closing) void ledger.expireDue();
 }, data.expirySweepIntervalMs);
 
 port.on('message', (bytes: Uint8Array) => {
   const message = decodeMessage<ToWriter>(bytes);
   if (message.kind === 'execute') {
     pending.push({ id: message.id, envelopes: message.envelopes });
-    pump();
+    schedulePump();
   } else {
     closing = true;
-    pump();
+    schedulePump();
   }
 });
 
-send({ kind: 'ready', shard: data.shard, headSeq: ledger.head().seq });
+send({ kind: 'ready', shard: data.shard, headSeq: ledger.head().seq, ...threadIdField() });
+
+/** This thread's Linux task id, from /proc/thread-self (absent off Linux). */
+function threadIdField(): { threadId?: number } {
+  try {
+    const tid = Number(/task\/(\d+)$/.exec(readlinkSync('/proc/thread-self'))?.[1]);
+    return Number.isSafeInteger(tid) ? { threadId: tid } : {};
+  } catch {
+    return {};
+  }
+}

@@ -16,7 +16,7 @@ function summary(latenciesUs: readonly number[], operations: number, rpcs: numbe
   };
 }
 
-const window = (ticks: number): CpuWindow => ({ ticksBefore: 1000, ticksAfter: 1000 + ticks, generatorTicks: 50, machineBusyTicks: 150, clockTicksPerSecond: 100, wallMs: 1000 });
+const window = (ticks: number): CpuWindow => ({ ticksBefore: 1000, ticksAfter: 1000 + ticks, mainThreadTicks: ticks / 2, generatorTicks: 50, machineBusyTicks: 150, clockTicksPerSecond: 100, wallMs: 1000 });
 
 test('reads utime + stime from /proc/<pid>/stat even when the command name holds spaces and parentheses', (t) => {
   const stat = '4242 (node (bench) x) S 1 4242 4242 0 -1 4194304 5000 0 0 0 1234 567 0 0 20 0 11 0 100 0 0';
