@@ -11,7 +11,7 @@
  * Flags: --ci (short, gated), --profile (pool N only, saturation only, server under --cpu-prof),
  * --record-thresholds (write bench/thresholds.json from this run with a 40% margin).
  * Env: BENCH_PHASE_MS, BENCH_WARMUP_MS, BENCH_GENERATORS, BENCH_TERMINALS, BENCH_SHARDS (e.g. "1,2,4"),
- * BENCH_RUNTIME (dist|tsx). Results: bench/results/bench.json (or bench-ci.json) and report.html.
+ * BENCH_RUNTIME (dist|tsx), BENCH_SERVER_NODE_ARGS (extra node flags for the server under test). Results: bench/results/bench.json (or bench-ci.json) and report.html.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -67,6 +67,8 @@ function targets(): Target[] {
 async function startTarget(target: Target, runtime: Runtime, dataDir: string, cannedFile: string, profileDir: string | undefined): Promise<RunningServer> {
   if (target.kind === 'echo') return startServer(target.name, [...entryArgs(runtime, 'bench/echo-server.ts'), '--data-dir', dataDir, '--canned', cannedFile]);
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, target.name)];
+  // Extra node flags for the server under test only, e.g. --perf-basic-prof for `perf record`.
+  profile.push(...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''));
   const server = await startServer(target.name, [
     ...profile, ...entryArgs(runtime, 'src/cli/index.ts'), 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0',
     '--shards', String(target.shards ?? coreCount), '--engine', target.engine ?? 'pool', '--log-level', 'warn',

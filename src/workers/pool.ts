@@ -307,7 +307,8 @@ const writerEntry = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts
 
 /** Starts a worker entry; under tsx (tests, development) through the loader shim. */
 export function startWorker(entry: URL, data: object, name: string): Worker {
-  const options = { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect')), name };
+  // Process-wide flags (inspector, perf maps) are refused by workers; the perf map covers them anyway.
+  const options = { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect') && !arg.startsWith('--perf')), name };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, workerData: data });
   return new Worker(new URL('./tsx-boot.mjs', import.meta.url), { ...options, workerData: { ...data, entry: entry.href } });
 }

@@ -1,5 +1,8 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError } from '../../src/workers/index.js';
+import { formatVersion, manifestName } from '../../src/workers/layout.js';
 import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
@@ -31,6 +34,16 @@ test('a data directory keeps the shard count it was created with and refuses ano
   t.is(openLayout(dir, undefined, 2).shardCount, 3);
   const error = t.throws(() => openLayout(dir, 4, 2), { instanceOf: LayoutError });
   t.regex(error.message, /created with 3 shards; it cannot be opened with 4/);
+});
+
+test('a data directory written in another data format is refused with both versions named', (t) => {
+  const dir = tempDir(t);
+  openLayout(dir, 2, 2);
+  const file = join(dir, manifestName);
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { formatVersion: number };
+  writeFileSync(file, JSON.stringify({ ...manifest, formatVersion: formatVersion - 1 }));
+  const error = t.throws(() => openLayout(dir, undefined, 2), { instanceOf: LayoutError });
+  t.regex(error.message, new RegExp(`holds data format ${formatVersion - 1}; this tillgate reads format ${formatVersion} only`));
 });
 
 test('commands route to their store\'s shard and reads come from read-only handles', async (t) => {
