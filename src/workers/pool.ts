@@ -305,10 +305,13 @@ export class ShardPool implements CommandSink {
 
 const writerEntry = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
 
+const workerRefusedFlags = ['--inspect', '--perf', '--max-semi-space-size', '--max-old-space-size', '--stack-size'];
+
 /** Starts a worker entry; under tsx (tests, development) through the loader shim. */
 export function startWorker(entry: URL, data: object, name: string): Worker {
-  // Process-wide flags (inspector, perf maps) are refused by workers; the perf map covers them anyway.
-  const options = { execArgv: process.execArgv.filter((arg) => !arg.startsWith('--inspect') && !arg.startsWith('--perf')), name };
+  // Workers refuse process-wide and V8 heap flags (inspector, perf maps, heap sizes): a perf map
+  // covers every thread anyway, and heap sizes would go in resourceLimits.
+  const options = { execArgv: process.execArgv.filter((arg) => !workerRefusedFlags.some((prefix) => arg.startsWith(prefix))), name };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, workerData: data });
   return new Worker(new URL('./tsx-boot.mjs', import.meta.url), { ...options, workerData: { ...data, entry: entry.href } });
 }
