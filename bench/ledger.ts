@@ -3,8 +3,8 @@
  * mix (sales, and returns authorized then completed), each run against a fresh LMDB in a temp dir.
  * Beside it, in the same run and interleaved round by round, the bare baseline: raw `lmdb` puts of
  * the same number of records, values of the same size (the ledger's mean journal entry), the same
- * durability settings (overlappingSync, a commit acknowledged only after `flushed`), batched the
- * same way. The ratio ledger ÷ raw is the number that means the same on any machine.
+ * durability settings and commit (overlappingSync, a synchronous transaction that has fsynced when
+ * it returns), batched the same way. The ratio ledger ÷ raw is the number that means the same on any machine.
  *
  * Env: BENCH_ROUNDS (5), BENCH_COMMANDS_1 (400), BENCH_COMMANDS_64 (2560), BENCH_COMMANDS_1024 (8192).
  * Results: printed as a table and written to bench/results/ledger.json.
@@ -98,11 +98,10 @@ async function runRaw(count: number, valueBytes: number, batchSize: number): Pro
     const startedNs = process.hrtime.bigint();
     for (let start = 0; start < count; start += batchSize) {
       const end = Math.min(count, start + batchSize);
-      const written = root.transaction(() => {
+      // The ledger's commit: a synchronous durable transaction (fsynced before it returns).
+      root.transactionSync(() => {
         for (let key = start; key < end; key += 1) db.putSync(key, value);
-      }) as Promise<unknown> & { flushed?: Promise<unknown> };
-      await written;
-      await written.flushed;
+      });
     }
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
     return { opsPerSecond: count / seconds };
@@ -170,7 +169,7 @@ const rows = batchSizes.map((batchSize) => {
   return { batchSize, commands: commandsBySize[batchSize], ledgerOpsPerSecond: Math.round(ledgerOps), rawOpsPerSecond: Math.round(rawOps), ratio: Number((ledgerOps / rawOps).toFixed(3)), ledgerSamples: sample.ledger.map(Math.round), rawSamples: sample.raw.map(Math.round), failedCommands: sample.failed };
 });
 
-console.log(`ledger vs raw lmdb puts (${valueBytes}-byte values, overlappingSync, flushed before ack), median of ${roundsCount} interleaved rounds`);
+console.log(`ledger vs raw lmdb puts (${valueBytes}-byte values, durable synchronous commits), median of ${roundsCount} interleaved rounds`);
 console.log('batch  commands  ledger ops/s  raw ops/s  ledger÷raw');
 for (const row of rows) {
   console.log(`${String(row.batchSize).padStart(5)}  ${String(row.commands).padStart(8)}  ${String(row.ledgerOpsPerSecond).padStart(12)}  ${String(row.rawOpsPerSecond).padStart(9)}  ${row.ratio.toFixed(3).padStart(10)}`);
