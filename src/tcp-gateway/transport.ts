@@ -68,8 +68,10 @@ class Connection {
   windowStartMs: number;
   windowBytes = 0;
   writeBlocked = false;
-  /** Set when the connection is to close once its in-flight requests are answered. */
+  /** Set when the stream is no longer trusted (or a bound was hit): answer what is in flight, drop the rest, close. */
   closing = false;
+  /** Set by a graceful stop: read nothing more, answer every frame already read, then close. */
+  draining = false;
   readSuspended = false;
 
   constructor(readonly socket: Socket, readonly spec: ListenerSpec, readonly session: Session, limits: GatewayLimits, nowMs: number) {
@@ -273,6 +275,13 @@ export class Transport {
       if (connection.inflight === 0 && !socket.destroyed) socket.end();
       return;
     }
+    if (connection.draining) {
+      // Frames already read were sent by a register that waits for their answers: they are
+      // submitted and answered like any other (the pool outlives the gateway), then the socket ends.
+      if (!socket.isPaused()) socket.pause();
+      if (connection.inflight === 0 && connection.pending.length === 0 && !socket.destroyed) socket.end();
+      return;
+    }
     const hold = connection.pending.length > 0 || connection.inflight >= this.limits.inflightPerConnectionMax || connection.writeBlocked;
     if (hold && !connection.readSuspended) {
       connection.readSuspended = true;
@@ -320,7 +329,7 @@ export class Transport {
   }
 
   private closeWhenIdle(connection: Connection): void {
-    connection.closing = true;
+    connection.draining = true;
     this.updateReading(connection);
   }
 

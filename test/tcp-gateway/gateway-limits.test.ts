@@ -3,7 +3,7 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import test from 'ava';
-import { metricValue, startNode } from './gateway-helpers.js';
+import { items, metricValue, skus, startNode, stockStart, storeId } from './gateway-helpers.js';
 import type { Node } from './gateway-helpers.js';
 import { iso } from './gateway-helpers.js';
 import { encode, getIsoDialect, LengthFramer } from '../../src/tcp-gateway/codec/index.js';
@@ -100,7 +100,7 @@ test('a TLS client that never completes its handshake is cut at handshakeMsMax (
   t.is(node.gateway.stats().refused.handshake_ms_max, 1);
 });
 
-test('graceful close answers every request already in flight, then closes the connection', async (t) => {
+test('graceful close answers every request already read, queued or in flight, then closes the connection', async (t) => {
   const node = await startNode(t, { dialect: 'iso87-ascii' }, { inflightPerConnectionMax: 8 }, 1);
   const socket = await open(node);
   const count = 40;
@@ -109,13 +109,25 @@ test('graceful close answers every request already in flight, then closes the co
   socket.on('data', (chunk: Buffer) => {
     answers += reader.push(chunk).filter((event) => event.kind === 'frame').length;
   });
-  const frames = Array.from({ length: count }, (_, i) => framer.frame(encode(iso('0800', { 7: '1128101530', 11: String(i + 1).padStart(6, '0'), 70: '301' }), getIsoDialect('iso87-ascii')!)));
-  socket.write(Buffer.concat(frames));
+  // Sales go through the pool (asynchronously), so frames past the in-flight bound wait, read but
+  // not yet submitted, when the close begins.
+  const sale = (i: number) => iso('0200', {
+    3: '000000', 4: '000000000250', 7: '1128101530', 11: String(i + 1).padStart(6, '0'), 37: `GC${i}`, 41: 'TERM0001', 42: storeId, 49: '978',
+    48: items({ lineNo: 1, sku: skus[1], quantity: 1, unitPrice: 250 }),
+  });
+  const signOn = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '999999', 70: '001' }), getIsoDialect('iso87-ascii')!));
+  const frames = Array.from({ length: count }, (_, i) => framer.frame(encode(sale(i), getIsoDialect('iso87-ascii')!)));
+  socket.write(Buffer.concat([signOn, ...frames]));
   while (node.gateway.stats().framesIn < 1) await new Promise((resolve) => setTimeout(resolve, 5));
   const closed = closedWithin(socket, 5000);
   await node.gateway.close(3000);
   await closed;
-  // Frames read before close are answered; none is answered twice; the socket then closes.
-  t.true(answers >= 1 && answers <= count, `${answers} answers`);
+  // Every frame read before the close is answered, including those still waiting behind the
+  // in-flight bound (8 here); none is answered twice; the socket then closes.
+  const read = node.gateway.stats().framesIn;
+  t.true(read > 9, `${read} frames read before the close`);
+  t.is(answers, read);
   t.is(node.gateway.stats().framesOut, answers);
+  // Each answered sale (every answer but the sign-on's) moved stock once; nothing unanswered was done.
+  t.is(node.pool.reader(storeId).getPosition(storeId, skus[1])?.sellable, stockStart - (answers - 1));
 });
