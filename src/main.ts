@@ -83,7 +83,10 @@ function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandS
   if (tcp.port === undefined) return undefined;
   const listener: GatewayListenerOptions = { host: tcp.host, port: tcp.port, dialect: tcp.dialect };
   if (tcp.framing !== undefined) listener.framing = tcp.framing;
-  if (tcp.tls && tls.certFile !== undefined && tls.keyFile !== undefined) listener.tls = { certFile: tls.certFile, keyFile: tls.keyFile };
+  if (tcp.tls && tls.certFile !== undefined && tls.keyFile !== undefined) {
+    listener.tls = { certFile: tls.certFile, keyFile: tls.keyFile, requireClientCert: tcp.requireClientCert };
+    if (tcp.clientCaFile !== undefined) listener.tls.caFile = tcp.clientCaFile;
+  }
   return startGateway({ sink: pool, logger, metrics, listeners: [listener] });
 }
 

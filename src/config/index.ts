@@ -30,7 +30,12 @@ export interface Config {
     defaultDeadlineMs: number;
   };
   /** The legacy register gateway: off unless a port is set. TLS uses the gRPC certificate unless tls is false. */
-  tcp: { host: string; port: number | undefined; dialect: string; tls: boolean; framing: 'binary2' | 'bcd2' | 'ascii4' | 'lines' | undefined };
+  tcp: {
+    host: string; port: number | undefined; dialect: string; tls: boolean; framing: 'binary2' | 'bcd2' | 'ascii4' | 'lines' | undefined;
+    /** CA for register client certificates; with requireClientCert, mutual TLS on the register port. */
+    clientCaFile: string | undefined;
+    requireClientCert: boolean;
+  };
   shutdownGraceMs: number;
   /** How long health reports NOT_SERVING before the server stops taking calls (load balancers notice). */
   shutdownNotServingMs: number;
@@ -72,6 +77,8 @@ const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | '
   { path: 'tcp.dialect', env: 'TILLGATE_TCP_DIALECT', kind: 'string' },
   { path: 'tcp.tls', env: 'TILLGATE_TCP_TLS', kind: 'bool' },
   { path: 'tcp.framing', env: 'TILLGATE_TCP_FRAMING', kind: 'framing' },
+  { path: 'tcp.clientCaFile', env: 'TILLGATE_TCP_CLIENT_CA', kind: 'string' },
+  { path: 'tcp.requireClientCert', env: 'TILLGATE_TCP_REQUIRE_CLIENT_CERT', kind: 'bool' },
   { path: 'shutdownGraceMs', env: 'TILLGATE_SHUTDOWN_GRACE_MS', kind: 'int' },
   { path: 'shutdownNotServingMs', env: 'TILLGATE_SHUTDOWN_NOT_SERVING_MS', kind: 'int' },
   { path: 'pool.queueCommandsMax', env: 'TILLGATE_QUEUE_COMMANDS_MAX', kind: 'int' },
@@ -95,7 +102,7 @@ function defaults(): Raw {
       keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, keepalivePermitWithoutCalls: true,
       defaultDeadlineMs: 10_000,
     },
-    tcp: { host: '0.0.0.0', port: undefined, dialect: 'iso87-ascii', tls: true, framing: undefined },
+    tcp: { host: '0.0.0.0', port: undefined, dialect: 'iso87-ascii', tls: true, framing: undefined, clientCaFile: undefined, requireClientCert: false },
     shutdownGraceMs: 10_000,
     shutdownNotServingMs: 500,
     pool: { queueCommandsMax: 8192, batchCommandsMax: 1024, expirySweepIntervalMs: 1000 },
@@ -222,6 +229,8 @@ function validate(config: Config): Readonly<Config> {
   if (config.tcp.port !== undefined && !config.tcp.tls && !isLoopback(config.tcp.host)) {
     throw new ConfigError(`plaintext register traffic (tcp.tls false) is allowed only on a loopback host, not ${config.tcp.host}`);
   }
+  if (config.tcp.requireClientCert && config.tcp.clientCaFile === undefined) throw new ConfigError('tcp.requireClientCert needs tcp.clientCaFile');
+  if ((config.tcp.requireClientCert || config.tcp.clientCaFile !== undefined) && !config.tcp.tls) throw new ConfigError('tcp.clientCaFile and tcp.requireClientCert need tcp.tls');
   if (config.shards !== undefined && (config.shards < 1 || config.shards > 256)) throw new ConfigError('shards must be from 1 to 256');
   const dataDir = resolve(config.dataDir);
   const controlSocket = config.controlSocket ?? resolve(dataDir, 'tillgate.sock');

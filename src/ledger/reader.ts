@@ -72,6 +72,16 @@ export class LedgerReader {
     return entries;
   }
 
+  /**
+   * Drops this handle's read snapshot, so the next read sees every commit made so far. lmdb-js
+   * otherwise keeps one snapshot until its next timer turn; a reader in another thread than the
+   * writer must be refreshed before a write is acknowledged, or the caller's next read could miss
+   * its own write.
+   */
+  refresh(): void {
+    this.env.root.resetReadTxn();
+  }
+
   async close(): Promise<void> {
     await this.env.root.close();
   }

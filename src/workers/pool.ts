@@ -206,6 +206,8 @@ export class ShardPool implements CommandSink {
 
   private onMessage(shard: Shard, message: FromWriter, ready: () => void): void {
     if (message.kind === 'results') {
+      // Acknowledged writes must be visible to the caller's next read on this thread.
+      this.shardReaders[shard.index]?.refresh();
       let offset = 0;
       message.requests.forEach((id, index) => {
         const count = message.counts[index] ?? 0;

@@ -63,6 +63,24 @@ test('commands route to their store\'s shard and reads come from read-only handl
   for (const reader of pool.readers()) t.true(reader.verify().ok);
 });
 
+test('a read right after an acknowledged write sees it, even while other reads keep the handle busy', async (t) => {
+  const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 2 });
+  t.teardown(() => pool.close());
+  const setup = await submitAll(pool, setupCommands(['north'], ['SKU1'], 1000));
+  t.true(setup.every((outcome) => outcome.ok));
+  // Reads between writes, as a busy gRPC server makes them, hold lmdb-js's read snapshot open.
+  const busy = setInterval(() => pool.reader('north').getPosition('north', 'SKU1'), 0);
+  t.teardown(() => clearInterval(busy));
+  const seen: number[] = [];
+  for (let i = 0; i < 200; i += 1) {
+    pool.reader('north').getPosition('north', 'SKU1');
+    const outcome = await pool.submit(envelope(sale('north', `R-ryw-${i}`, 'SKU1', 1)));
+    t.true(outcome.ok);
+    seen.push(pool.reader('north').getPosition('north', 'SKU1')?.sellable ?? -1);
+  }
+  t.deepEqual(seen, Array.from({ length: 200 }, (_, i) => 1000 - i - 1));
+});
+
 test('a saturated shard refuses new work at once with OVERLOADED instead of queuing it', async (t) => {
   const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 1, queueCommandsMax: 16 });
   t.teardown(() => pool.close());
