@@ -229,8 +229,13 @@ function validate(config: Config): Readonly<Config> {
   if (config.tcp.port !== undefined && !config.tcp.tls && !isLoopback(config.tcp.host)) {
     throw new ConfigError(`plaintext register traffic (tcp.tls false) is allowed only on a loopback host, not ${config.tcp.host}`);
   }
-  if (config.tcp.requireClientCert && config.tcp.clientCaFile === undefined) throw new ConfigError('tcp.requireClientCert needs tcp.clientCaFile');
-  if ((config.tcp.requireClientCert || config.tcp.clientCaFile !== undefined) && !config.tcp.tls) throw new ConfigError('tcp.clientCaFile and tcp.requireClientCert need tcp.tls');
+  if (config.tcp.port !== undefined) {
+    const tcp = config.tcp;
+    if (tcp.requireClientCert && tcp.clientCaFile === undefined) throw new ConfigError('tcp.requireClientCert needs tcp.clientCaFile');
+    // Registers are not asked for a certificate unless one is required, so a CA alone would protect nothing.
+    if (tcp.clientCaFile !== undefined && !tcp.requireClientCert) throw new ConfigError('tcp.clientCaFile without tcp.requireClientCert authenticates no register: set tcp.requireClientCert too');
+    if (tcp.requireClientCert && !tcp.tls) throw new ConfigError('tcp.requireClientCert needs tcp.tls');
+  }
   if (config.shards !== undefined && (config.shards < 1 || config.shards > 256)) throw new ConfigError('shards must be from 1 to 256');
   const dataDir = resolve(config.dataDir);
   const controlSocket = config.controlSocket ?? resolve(dataDir, 'tillgate.sock');

@@ -57,7 +57,6 @@ export function openReader(path: string, options: { defaultPolicy?: Partial<Poli
 }
 
 export class Ledger extends LedgerReader {
-  private committedHead: JournalHead;
   /** Head after the last executed batch (committed or not). */
   private tipHead: JournalHead;
   /** Serializes the execution phase of batches. */
@@ -78,8 +77,7 @@ export class Ledger extends LedgerReader {
     this.clock = options.clock ?? Date.now;
     this.retentionMs = options.idempotencyRetentionMs ?? ledgerDefaults.idempotencyRetentionMs;
     this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
-    this.committedHead = this.head();
-    this.tipHead = this.committedHead;
+    this.tipHead = this.head();
   }
 
   static open(options: LedgerOptions): Ledger {
@@ -139,12 +137,12 @@ export class Ledger extends LedgerReader {
     if (state.root.isEmpty) return { outcomes, durable: this.commitTail };
     this.tipHead = state.head;
     this.pending = state.root;
-    const durable = this.commitAfter(this.commitTail, state.root, state.head);
+    const durable = this.commitAfter(this.commitTail, state.root);
     this.commitTail = durable;
     return { outcomes, durable };
   }
 
-  private async commitAfter(previous: Promise<void>, root: Overlay, head: JournalHead): Promise<void> {
+  private async commitAfter(previous: Promise<void>, root: Overlay): Promise<void> {
     await previous;
     // The previous batch is durable: reads now find its writes in LMDB.
     root.detachParent();
@@ -161,7 +159,6 @@ export class Ledger extends LedgerReader {
       this.fatal = new Error(`commit failed: ${error instanceof Error ? error.message : String(error)}; the shard refuses writes until it is reopened`);
       throw this.fatal;
     }
-    this.committedHead = head;
     if (this.pending === root) this.pending = undefined;
     this.env.root.resetReadTxn();
   }

@@ -192,9 +192,11 @@ export class Transport {
   private onData(connection: Connection, chunk: Buffer): void {
     const nowMs = Date.now();
     this.statsValue.bytesIn += chunk.length;
+    // A closing connection's input is discarded and does not count as activity: a peer that keeps
+    // sending after our end is cut by idleMsMax.
+    if (connection.closing) return;
     connection.lastActivityMs = nowMs;
     connection.windowBytes += chunk.length;
-    if (connection.closing) return;
     for (const event of connection.framer.push(chunk)) {
       if (event.kind === 'frame') {
         connection.framesIn += 1;
@@ -271,15 +273,24 @@ export class Transport {
     const socket = connection.socket;
     if (connection.closing) {
       connection.pending.length = 0;
-      if (!socket.isPaused()) socket.pause();
-      if (connection.inflight === 0 && !socket.destroyed) socket.end();
+      if (connection.inflight > 0 || socket.destroyed) {
+        if (!socket.isPaused()) socket.pause();
+        return;
+      }
+      if (!socket.writableEnded) socket.end();
+      // Read (and discard: onData ignores a closing connection) whatever the peer still sends, so
+      // its end arrives and the socket closes now rather than at the shutdown grace deadline.
+      socket.resume();
       return;
     }
     if (connection.draining) {
       // Frames already read were sent by a register that waits for their answers: they are
       // submitted and answered like any other (the pool outlives the gateway), then the socket ends.
       if (!socket.isPaused()) socket.pause();
-      if (connection.inflight === 0 && connection.pending.length === 0 && !socket.destroyed) socket.end();
+      if (connection.inflight === 0 && connection.pending.length === 0) {
+        connection.closing = true;
+        this.updateReading(connection);
+      }
       return;
     }
     const hold = connection.pending.length > 0 || connection.inflight >= this.limits.inflightPerConnectionMax || connection.writeBlocked;
@@ -320,8 +331,9 @@ export class Transport {
     if (connection.inflight === 0 && nowMs - connection.lastActivityMs > l.idleMsMax) return 'idle_ms_max';
     const elapsedMs = nowMs - connection.windowStartMs;
     if (elapsedMs < l.readWindowMs) return undefined;
-    // Only a sender in the middle of a frame, and not held back by us, is judged on its rate.
-    const judged = connection.framer.bufferedBytes > 0 && !connection.readSuspended && !connection.closing;
+    // Only a sender in the middle of a frame, and not held back by us (bounds, backpressure, a
+    // drain), is judged on its rate.
+    const judged = connection.framer.bufferedBytes > 0 && !connection.readSuspended && !connection.closing && !connection.draining;
     const slow = judged && (connection.windowBytes * 1000) / elapsedMs < l.readBytesPerSecondMin;
     connection.windowStartMs = nowMs;
     connection.windowBytes = 0;

@@ -7,11 +7,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { join } from 'node:path';
 
 export const manifestName = 'tillgate.json';
-/**
- * The on-disk format this build reads and writes. 2: ledger records are plain msgpack maps (1 used
- * lmdb-js shared record structures, which format 2 cannot decode).
- */
-export const formatVersion = 2;
+/** The on-disk format this build reads and writes; a directory recording another is refused. */
+export const formatVersion = 1;
 export const shardCountMax = 256;
 
 export interface Manifest {

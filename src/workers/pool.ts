@@ -82,6 +82,7 @@ class Shard {
   committedCommands = 0;
   committedBatches = 0;
   restarts = 0;
+  restartTimer: NodeJS.Timeout | undefined;
   threadId: number | undefined;
   closed: (() => void) | undefined;
 
@@ -245,20 +246,41 @@ export class ShardPool implements CommandSink {
     shard.closed?.();
     if (this.closing) return;
     this.options.onWriterExit?.(shard.index, `exit ${code}`);
+    this.scheduleRestart(shard);
+  }
+
+  /**
+   * One restart timer per shard at most: a writer that fails to start reports both an error (its
+   * spawn rejects) and an exit, and two timers would start two writers for one shard.
+   */
+  private scheduleRestart(shard: Shard): void {
+    if (this.closing || shard.restartTimer !== undefined) return;
     shard.restarts += 1;
     const delayMs = Math.min(this.options.restartDelayMsMax, 50 * 2 ** Math.min(shard.restarts, 10));
     // Not unref'd: callers waiting for this shard keep the process alive until it is back.
-    this.restartTimers.add(setTimeout(() => this.respawn(shard), delayMs));
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      shard.restartTimer = undefined;
+      this.respawn(shard);
+    }, delayMs);
+    shard.restartTimer = timer;
+    this.restartTimers.add(timer);
   }
 
   /** Starts a writer again; a writer that fails to start is retried with the same backoff. */
   private respawn(shard: Shard): void {
-    if (this.closing) return;
-    this.spawn(shard).catch((error: unknown) => {
+    if (this.closing || shard.worker !== undefined) return;
+    let started: Promise<void>;
+    try {
+      started = this.spawn(shard);
+    } catch (error) {
       this.options.onWriterExit?.(shard.index, `restart failed: ${String(error)}`);
-      shard.restarts += 1;
-      const delayMs = Math.min(this.options.restartDelayMsMax, 50 * 2 ** Math.min(shard.restarts, 10));
-      this.restartTimers.add(setTimeout(() => this.respawn(shard), delayMs));
+      this.scheduleRestart(shard);
+      return;
+    }
+    started.catch((error: unknown) => {
+      this.options.onWriterExit?.(shard.index, `restart failed: ${String(error)}`);
+      this.scheduleRestart(shard);
     });
   }
 

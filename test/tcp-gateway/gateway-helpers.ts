@@ -10,6 +10,7 @@ import { encodeLineItems } from '../../src/tcp-gateway/codec/index.js';
 import { RegisterClient, startGateway } from '../../src/tcp-gateway/index.js';
 import type { GatewayLimits, GatewayListenerOptions, RunningGateway } from '../../src/tcp-gateway/index.js';
 import { ShardPool } from '../../src/workers/index.js';
+import type { CommandSink } from '../../src/workers/index.js';
 import { envelope, setupCommands } from '../helpers/commands.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -31,6 +32,8 @@ export async function startNode(
   listener: Omit<Partial<GatewayListenerOptions>, 'tls'> & { dialect: string; tls?: boolean },
   limits: Partial<GatewayLimits> = {},
   shardCount = 2,
+  /** Wraps what the gateway submits to (e.g. to slow it down); the pool by default. */
+  sinkFor: (pool: ShardPool) => CommandSink = (pool) => pool,
 ): Promise<Node> {
   const dir = tempDir(t, 'tillgate-gw-');
   const pool = await ShardPool.start({ dataDir: dir, shardCount });
@@ -49,7 +52,7 @@ export async function startNode(
   }
   const { tls: _tls, ...rest } = listener;
   const options: GatewayListenerOptions = { host: '127.0.0.1', port: 0, ...rest, ...(tls === undefined ? {} : { tls }) };
-  const gateway = await startGateway({ sink: pool, logger: createLogger('silent'), metrics, listeners: [options], limits });
+  const gateway = await startGateway({ sink: sinkFor(pool), logger: createLogger('silent'), metrics, listeners: [options], limits });
   t.teardown(async () => {
     await gateway.close(1000);
     await pool.close();

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import test from 'ava';
 import { items, metricValue, skus, startNode, stockStart, storeId } from './gateway-helpers.js';
 import type { Node } from './gateway-helpers.js';
+import type { CommandSink, ShardPool } from '../../src/workers/index.js';
 import { iso } from './gateway-helpers.js';
 import { encode, getIsoDialect, LengthFramer } from '../../src/tcp-gateway/codec/index.js';
 
@@ -130,4 +131,59 @@ test('graceful close answers every request already read, queued or in flight, th
   t.is(node.gateway.stats().framesOut, answers);
   // Each answered sale (every answer but the sign-on's) moved stock once; nothing unanswered was done.
   t.is(node.pool.reader(storeId).getPosition(storeId, skus[1])?.sellable, stockStart - (answers - 1));
+});
+
+/** The pool, with every command answered `delayMs` later than the pool answers it. */
+function slowSink(delayMs: number): (pool: ShardPool) => CommandSink {
+  return (pool) => ({
+    submit: async (command) => {
+      const outcome = await pool.submit(command);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      return outcome;
+    },
+    shardCount: pool.shardCount, reader: (id) => pool.reader(id), readers: () => pool.readers(), stats: () => pool.stats(), close: () => pool.close(),
+  });
+}
+
+function signedOnSale(i: number): Buffer {
+  const signOn = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '999999', 70: '001' }), getIsoDialect('iso87-ascii')!));
+  const sale = framer.frame(encode(iso('0200', {
+    3: '000000', 4: '000000000250', 7: '1128101530', 11: String(i).padStart(6, '0'), 37: `SLOW${i}`, 41: 'TERM0001', 42: storeId, 49: '978',
+    48: items({ lineNo: 1, sku: skus[1], quantity: 1, unitPrice: 250 }),
+  }), getIsoDialect('iso87-ascii')!));
+  return Buffer.concat([signOn, sale]);
+}
+
+test('a connection draining for a graceful stop is not cut as a slow sender while its answer is pending', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { readWindowMs: 200 }, 1, slowSink(1200));
+  const socket = await open(node);
+  let answers = 0;
+  const reader = new LengthFramer({ header: 'binary2', headerCountsItself: false, frameBytesMax: 8192 });
+  socket.on('data', (chunk: Buffer) => {
+    answers += reader.push(chunk).filter((event) => event.kind === 'frame').length;
+  });
+  // A sign-on and a sale, then the first bytes of another frame: the sender is mid-frame.
+  socket.write(Buffer.concat([signedOnSale(1), Buffer.from([0x00, 0x40, 0x30])]));
+  while (node.gateway.stats().framesIn < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  const closed = closedWithin(socket, 8000);
+  await node.gateway.close(6000);
+  await closed;
+  t.is(answers, 2, 'the sign-on and the sale are both answered');
+  t.falsy(node.gateway.stats().refused.read_bytes_per_second_min);
+  t.like(node.pool.reader(storeId).getPosition(storeId, skus[1]), { sellable: stockStart - 1 });
+});
+
+test('a draining connection whose register sends more after the stop began still closes once answered, not at the grace deadline', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, {}, 1, slowSink(300));
+  const socket = await open(node);
+  socket.write(signedOnSale(1));
+  while (node.gateway.stats().framesIn < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  const graceMs = 15_000;
+  const startedMs = Date.now();
+  const stopping = node.gateway.close(graceMs);
+  // Sent after reading stopped: never read, never answered, but it must not hold the socket open.
+  setTimeout(() => socket.write(signedOnSale(2)), 20);
+  await closedWithin(socket, graceMs);
+  await stopping;
+  t.true(Date.now() - startedMs < graceMs / 2, `the stop took ${Date.now() - startedMs} ms of a ${graceMs} ms grace`);
 });

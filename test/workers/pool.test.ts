@@ -41,9 +41,9 @@ test('a data directory written in another data format is refused with both versi
   openLayout(dir, 2, 2);
   const file = join(dir, manifestName);
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as { formatVersion: number };
-  writeFileSync(file, JSON.stringify({ ...manifest, formatVersion: formatVersion - 1 }));
+  writeFileSync(file, JSON.stringify({ ...manifest, formatVersion: formatVersion + 1 }));
   const error = t.throws(() => openLayout(dir, undefined, 2), { instanceOf: LayoutError });
-  t.regex(error.message, new RegExp(`holds data format ${formatVersion - 1}; this tillgate reads format ${formatVersion} only`));
+  t.regex(error.message, new RegExp(`holds data format ${formatVersion + 1}; this tillgate reads format ${formatVersion} only`));
 });
 
 test('commands route to their store\'s shard and reads come from read-only handles', async (t) => {
