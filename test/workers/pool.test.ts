@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError } from '../../src/workers/index.js';
+import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, shardPath } from '../../src/workers/index.js';
 import { formatVersion, manifestName } from '../../src/workers/layout.js';
 import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -118,6 +118,38 @@ test('a killed writer is restarted; acknowledged commands survive and unacknowle
   for (let i = 0; i < 200; i += 1) t.truthy(reader.getReceipt('s1', `before-${i}`));
   t.is(reader.getPosition('s1', 'A')?.sellable, 10_000 - 700);
   t.true(reader.verify().ok);
+});
+
+test('a writer that cannot start is retried with one backoff timer, and the shard recovers with one writer', async (t) => {
+  const dataDir = tempDir(t);
+  const attempts: string[] = [];
+  const pool = await ShardPool.start({ dataDir, shardCount: 1, restartDelayMsMax: 400, onWriterExit: (_shard, reason) => attempts.push(reason) });
+  t.teardown(() => pool.close());
+  await submitAll(pool, setupCommands(['s1'], ['A'], 100));
+  // Put a file where the shard's directory was: every restart fails while it is there.
+  const shardDir = shardPath(dataDir, 0);
+  renameSync(shardDir, `${shardDir}.aside`);
+  writeFileSync(shardDir, 'not a directory');
+  await pool.killShard(0);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const restarts = pool.stats()[0]?.restarts ?? 0;
+  const failedStarts = attempts.filter((reason) => reason.startsWith('restart failed')).length;
+  // One restart for the kill, then one per failed start. Two timers per failure (the start's error
+  // and its exit each scheduling one) would double them, and start two writers for one shard.
+  t.true(failedStarts >= 1, `${failedStarts} failed starts`);
+  t.is(restarts, 1 + failedStarts);
+  rmSync(shardDir);
+  renameSync(`${shardDir}.aside`, shardDir);
+  let outcome: Outcome | undefined;
+  for (let attempt = 0; attempt < 40 && outcome?.ok !== true; attempt += 1) {
+    outcome = await pool.submit(envelope(sale('s1', 'R-after', 'A', 1)));
+    if (outcome.ok !== true) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.true(outcome?.ok);
+  // One writer: the journal is one unbroken chain and the stock moved once.
+  t.like(pool.reader('s1').getPosition('s1', 'A'), { sellable: 99 });
+  t.true(pool.reader('s1').verify().ok);
+  t.true(attempts.some((reason) => /restart failed|exit/.test(reason)));
 });
 
 test('concurrent returns against one receipt from many terminals never exceed what was sold', async (t) => {
