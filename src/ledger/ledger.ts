@@ -57,14 +57,8 @@ export function openReader(path: string, options: { defaultPolicy?: Partial<Poli
 }
 
 export class Ledger extends LedgerReader {
-  /** Head after the last executed batch (committed or not). */
+  /** Head after the last committed batch. */
   private tipHead: JournalHead;
-  /** Serializes the execution phase of batches. */
-  private execTail: Promise<unknown> = Promise.resolve();
-  /** Resolves when the last executed batch is durable; rejects if any commit failed. */
-  private commitTail: Promise<void> = Promise.resolve();
-  /** The last executed batch whose commit is not yet durable: the next batch reads through it. */
-  private pending: Overlay | undefined;
   /** Set when a commit failed: the ledger refuses writes until it is reopened. */
   private fatal: Error | undefined;
   private closed = false;
@@ -85,25 +79,22 @@ export class Ledger extends LedgerReader {
     return new Ledger(env, options);
   }
 
-  /** Runs a batch as one durable transaction; one outcome per envelope, in order. */
+  /**
+   * Runs a batch as one durable transaction; one outcome per envelope, in order. The batch is
+   * decided and committed before this returns (the commit is synchronous), so a batch handed over
+   * right after another is decided on its state.
+   */
   execute(envelopes: readonly unknown[]): Promise<Outcome[]> {
     if (this.closed) return Promise.resolve(envelopes.map(() => closedOutcome));
     if (envelopes.length > limits.batchCommandsMax) {
       const error = { code: 'BATCH_TOO_LARGE', message: `a batch holds at most ${limits.batchCommandsMax} commands` };
       return Promise.resolve(envelopes.map((): Outcome => ({ ok: false, error })));
     }
-    const executed = this.execTail.then(() => this.executeBatch(envelopes));
-    this.execTail = executed.catch(() => undefined);
-    return executed.then(async ({ outcomes, durable }) => {
-      try {
-        await durable;
-        return outcomes;
-      } catch (error) {
-        // Nothing of the batch is acknowledged; the caller may retry with the same ids after a reopen.
-        const message = error instanceof Error ? error.message : String(error);
-        return outcomes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
-      }
-    });
+    try {
+      return Promise.resolve(this.executeBatch(envelopes));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Releases holds whose TTL has passed (also done at the start of every batch). */
@@ -114,53 +105,36 @@ export class Ledger extends LedgerReader {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.execTail;
-    await this.commitTail.catch(() => undefined);
     await super.close();
   }
 
-  /**
-   * Decides a batch on top of the state of every earlier batch (a pending one is read through),
-   * then queues its commit behind theirs: a caller may hand over the next batch before this one
-   * is durable and it is decided on the right state. Outcomes are released only when `durable`
-   * resolves.
-   */
-  private executeBatch(envelopes: readonly unknown[]): { outcomes: Outcome[]; durable: Promise<void> } {
-    if (this.closed && envelopes.length > 0) return { outcomes: envelopes.map(() => closedOutcome), durable: Promise.resolve() };
+  /** Decides every command of a batch on one overlay, then commits the overlay durably. */
+  private executeBatch(envelopes: readonly unknown[]): Outcome[] {
     const fatal = this.fatal;
-    if (fatal !== undefined) return { outcomes: envelopes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message: fatal.message } })), durable: Promise.resolve() };
-    const state: BatchState = { root: new Overlay(this.env, this.pending), head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0 };
+    if (fatal !== undefined) return envelopes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message: fatal.message } }));
+    const state: BatchState = { root: new Overlay(this.env), head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0 };
     this.sweepExpired(state);
     const outcomes = envelopes.map((envelope) => this.runOne(state, envelope));
     this.pruneIdempotency(state);
-    // Even a batch that writes nothing may answer with replays of pending commands: it waits for them.
-    if (state.root.isEmpty) return { outcomes, durable: this.commitTail };
-    this.tipHead = state.head;
-    this.pending = state.root;
-    const durable = this.commitAfter(this.commitTail, state.root);
-    this.commitTail = durable;
-    return { outcomes, durable };
-  }
-
-  private async commitAfter(previous: Promise<void>, root: Overlay): Promise<void> {
-    await previous;
-    // The previous batch is durable: reads now find its writes in LMDB.
-    root.detachParent();
+    if (state.root.isEmpty) return outcomes;
     try {
       // A synchronous write transaction on this thread: mdb_txn_commit fsyncs the data pages and
       // writes the meta page through its O_DSYNC handle before returning, so the batch is durable
       // when this returns. lmdb's asynchronous transaction() + flushed overlapped the fsync with
       // the next batch, but its hand-offs to lmdb's write thread and back cost more CPU than the
       // overlap saved on a busy machine (bench:ledger and bench:ci, figures in bench/README.md).
-      this.env.root.transactionSync(() => root.applyInTransaction());
+      this.env.root.transactionSync(() => state.root.applyInTransaction());
     } catch (error) {
-      // A failed commit (disk full, I/O error) leaves later batches built on state that is not
-      // on disk: refuse everything until the ledger is reopened from what is durable.
+      // A failed commit (disk full, I/O error): nothing of the batch is acknowledged, and the
+      // ledger refuses everything until it is reopened from what is durable. The caller may retry
+      // with the same ids after that.
       this.fatal = new Error(`commit failed: ${error instanceof Error ? error.message : String(error)}; the shard refuses writes until it is reopened`);
-      throw this.fatal;
+      const message = this.fatal.message;
+      return outcomes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
     }
-    if (this.pending === root) this.pending = undefined;
+    this.tipHead = state.head;
     this.env.root.resetReadTxn();
+    return outcomes;
   }
 
   private runOne(state: BatchState, raw: unknown): Outcome {
@@ -204,8 +178,6 @@ export class Ledger extends LedgerReader {
   private sweepExpired(state: BatchState): void {
     const due = this.env.dbs.expiry.getKeys({ end: [state.nowMs + 1], limit: limits.expirySweepHoldsMax });
     for (const key of due) {
-      // A pending batch may already have released it (its removal is not in LMDB yet).
-      if (state.root.get('expiry', key) === undefined) continue;
       const [, storeId, returnId] = key as [number, string, string];
       try {
         this.apply(state, 'ExpireReturn', `expire:${storeId}:${returnId}`, {}, (ctx) => releaseReturn(ctx, storeId, returnId, 'EXPIRED'));
@@ -226,7 +198,6 @@ export class Ledger extends LedgerReader {
     for (const key of this.env.dbs.idempotencyTime.getKeys({ limit: limits.idempotencyPruneRecordsMax })) {
       const [atMs, id] = key as [number, string];
       if (atMs >= cutoffMs && pruned >= overflow) break;
-      if (state.root.get('idempotencyTime', key) === undefined) continue; // pruned by a pending batch
       state.root.remove('idempotency', id);
       state.root.remove('idempotencyTime', key);
       pruned += 1;

@@ -46,10 +46,9 @@ export function openEnvironment(options: EnvironmentOptions): Environment {
     maxDbs: 16,
     mapSize: options.mapSizeBytes,
     // The writer commits with transactionSync, which fsyncs before it returns (see
-    // Ledger.commitAfter). overlappingSync is kept for its meta-page handling: with it a durable
+    // Ledger.executeBatch). overlappingSync is kept for its meta-page handling: with it a durable
     // synchronous commit measured about 10% less CPU and 40% less wall time than without.
     overlappingSync: !options.readOnly,
-    separateFlushed: true,
     noSync: false,
     useWritemap: false,
     compression: false,
@@ -94,13 +93,8 @@ export class Overlay {
 
   constructor(
     private readonly env: Environment,
-    private parent?: Overlay,
+    private readonly parent?: Overlay,
   ) {}
-
-  /** Drops the link to a parent whose writes are now durable in LMDB (reads go there instead). */
-  detachParent(): void {
-    this.parent = undefined;
-  }
 
   get<T>(db: DatabaseName, key: Key): T | undefined {
     const write = this.lookup(slot(db, key));
