@@ -1,4 +1,4 @@
-// Every message of /work/shared/iso8583-vectors (bytes produced by other ISO 8583 libraries)
+// Every message of test/fixtures/iso8583-vectors (bytes produced by other ISO 8583 libraries)
 // decodes to exactly its listed fields with a dialect loaded from a JSON file, and re-encodes to
 // the same bytes.
 import test from 'ava';
@@ -19,7 +19,7 @@ interface Vector {
   length_prefixes?: Record<string, string>;
 }
 
-const vectorsUrl = new URL('../../../shared/iso8583-vectors/vectors.json', import.meta.url);
+const vectorsUrl = new URL('../fixtures/iso8583-vectors/vectors.json', import.meta.url);
 const dialectFiles: Record<string, string> = {
   'SPEC-MOOV-87ASCII': 'moov-87ascii.json',
   'SPEC-PYISO-default_ascii': 'pyiso-default-ascii.json',
