@@ -1,9 +1,10 @@
 // fixed-v1 request <-> ledger command: the same commands as ISO 8583, from H/I/T/Z records, answered
 // with R/D records. Pure. Idempotency id `iso:<terminal>:<STAN>:<transmission time>`, as for ISO.
 import type {
-  AuthorizeResult, Command, CompleteResult, Envelope, Outcome, ReturnLine, SaleResult, TenderType,
+  AuthorizeResult, Command, CompleteResult, Envelope, Outcome, ReturnLine, SaleLine, SaleResult, TenderType,
 } from '../ledger/index.js';
 import type { fixed } from './codec/index.js';
+import { lineDecisionCode, registerIdempotencyId, requestedQuantities, returnLineOf, saleLineOf } from './mapping.js';
 import { codeForDecision, codeForError, lineReasonFor, responseCodes } from './response-codes.js';
 import type { ResponseCode } from './response-codes.js';
 import type { SessionState } from './translator.js';
@@ -19,7 +20,6 @@ export type FixedPlan =
 const tenderTypes: Readonly<Record<fixed.FixedTenderType, TenderType>> = {
   CA: 'CASH', CC: 'CARD', DC: 'CARD', GC: 'GIFT_CARD', SC: 'STORE_CREDIT', OT: 'OTHER',
 };
-const buckets = { S: 'SELLABLE', D: 'DAMAGED', Q: 'QUARANTINE' } as const;
 const messageCharsMax = 40;
 const decisionsMax = 999;
 
@@ -42,7 +42,7 @@ export function fixedReturnId(terminalId: string, stan: number, transmissionTime
 
 function envelopeOf(request: FixedRequest, command: Command): Envelope {
   const h = request.header;
-  return { idempotencyId: `iso:${h.terminalId}:${String(h.stan).padStart(6, '0')}:${h.transmissionTime}`, actor: { terminalId: h.terminalId }, command };
+  return { idempotencyId: registerIdempotencyId(h.terminalId, String(h.stan).padStart(6, '0'), h.transmissionTime), actor: { terminalId: h.terminalId }, command };
 }
 
 function failure(request: FixedRequest, outcome: Outcome & { ok: false }, returnId = ''): FixedReply {
@@ -54,15 +54,16 @@ function planSale(request: FixedRequest): FixedPlan {
   if (request.tenders.some((tender) => tender.amount < 0)) return { kind: 'reply', reply: fixedReply(h.stan, '13') };
   const command: Command = {
     type: 'RecordSale', storeId: h.storeId, receiptId: h.receiptId, channel: 'STORE', currency: h.currency,
-    lines: request.items.map((item) => ({ lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, unitPriceMinor: item.unitPrice })),
+    lines: request.items.map(saleLineOf),
     tenders: request.tenders.map((tender) => ({ tenderType: tenderTypes[tender.tenderType], amountMinor: tender.amount })),
   };
   const respond = (outcome: Outcome): FixedReply => {
     if (!outcome.ok) return failure(request, outcome);
     const result = outcome.result as SaleResult;
+    const requested = requestedQuantities(request.items);
     const decisions = result.lines.map((line): FixedLineDecision => ({
-      recordType: 'D', lineNo: line.lineNo, decision: line.decision === 'APPROVED' ? 'A' : 'D', reason: lineReasonFor(line.reason),
-      approvedQuantity: line.decision === 'APPROVED' ? request.items.find((item) => item.lineNo === line.lineNo)?.quantity ?? 0 : 0,
+      recordType: 'D', lineNo: line.lineNo, decision: lineDecisionCode(line.decision), reason: lineReasonFor(line.reason),
+      approvedQuantity: line.decision === 'APPROVED' ? requested.get(line.lineNo) ?? 0 : 0,
     }));
     return fixedReply(h.stan, codeForDecision(result.decision, result.lines.map((line) => line.reason)), '', decisions);
   };
@@ -74,17 +75,11 @@ function planAuthorize(request: FixedRequest): FixedPlan {
   const returnId = h.returnId !== '' ? h.returnId : fixedReturnId(h.terminalId, h.stan, h.transmissionTime);
   const receipted = h.originalReceiptId !== '';
   const lines: ReturnLine[] = [];
-  const replacement: { lineNo: number; sku: string; quantity: number; unitPriceMinor: number }[] = [];
+  const replacement: SaleLine[] = [];
   for (const item of request.items) {
     // An item with disposition R is an exchange's replacement: reserved now, sold at completion.
-    if (item.disposition === 'R') {
-      replacement.push({ lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, unitPriceMinor: item.unitPrice });
-      continue;
-    }
-    const line: ReturnLine = { lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, disposition: buckets[item.disposition] };
-    if (item.originalLineNo > 0) line.receiptLineNo = item.originalLineNo;
-    if (item.unitPrice > 0 || !receipted) line.unitRefundMinor = item.unitPrice;
-    lines.push(line);
+    if (item.disposition === 'R') replacement.push(saleLineOf(item));
+    else lines.push(returnLineOf(item, item.disposition, receipted));
   }
   const command: Command = { type: 'AuthorizeReturn', storeId: h.storeId, returnId, lines };
   if (replacement.length > 0) command.replacement = { receiptId: `${returnId}-X`, lines: replacement };
@@ -93,7 +88,7 @@ function planAuthorize(request: FixedRequest): FixedPlan {
     if (!outcome.ok) return failure(request, outcome, returnId);
     const result = outcome.result as AuthorizeResult;
     const decisions = result.lines.map((line): FixedLineDecision => ({
-      recordType: 'D', lineNo: line.lineNo, decision: line.decision === 'APPROVED' ? 'A' : line.decision === 'DECLINED' ? 'D' : 'P',
+      recordType: 'D', lineNo: line.lineNo, decision: lineDecisionCode(line.decision),
       reason: lineReasonFor(line.reason), approvedQuantity: line.approvedQuantity,
     }));
     return fixedReply(h.stan, codeForDecision(result.decision, result.lines.map((line) => line.reason)), returnId, decisions);

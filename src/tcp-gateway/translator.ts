@@ -7,10 +7,11 @@
 // 90 original data elements (completion and reversal refer to the authorization). The ledger's
 // return id is `<terminal>-<STAN>-<field 7>` of the authorization; the 0110 echoes the STAN in 38.
 import type {
-  AuthorizeResult, Command, CompleteResult, Envelope, Outcome, ReturnLine, SaleResult, Tender,
+  AuthorizeResult, Command, CompleteResult, Envelope, Outcome, SaleResult, Tender,
 } from '../ledger/index.js';
 import { CodecError, decodeLineItems, encodeLineDecisions, lineItemLimitsDefault, maskPan } from './codec/index.js';
 import type { FieldValue, IsoMessage, LineDecision, LineItem } from './codec/index.js';
+import { lineDecisionCode, registerIdempotencyId, requestedQuantities, returnLineOf, saleLineOf } from './mapping.js';
 import { codeForDecision, codeForError, lineReasonFor } from './response-codes.js';
 import type { ResponseCode } from './response-codes.js';
 
@@ -108,8 +109,6 @@ function lineItemsOf(request: IsoMessage, field: 48 | 63 = 48): LineItem[] {
   }
 }
 
-const buckets = { S: 'SELLABLE', D: 'DAMAGED', Q: 'QUARANTINE' } as const;
-
 interface Keys {
   terminalId: string;
   stan: string;
@@ -121,7 +120,7 @@ function keysOf(request: IsoMessage): Keys {
   const terminalId = required(request, 41, 'terminal id');
   const stan = required(request, 11, 'STAN');
   const transmissionTime = required(request, 7, 'transmission date and time');
-  return { terminalId, stan, transmissionTime, idempotencyId: `iso:${terminalId}:${stan}:${transmissionTime}` };
+  return { terminalId, stan, transmissionTime, idempotencyId: registerIdempotencyId(terminalId, stan, transmissionTime) };
 }
 
 /** The ledger return id of an authorization: `<terminal>-<STAN>-<field 7>`. */
@@ -171,29 +170,21 @@ function planSale(request: IsoMessage, keys: Keys): IsoPlan {
   const command: Command = {
     type: 'RecordSale', storeId: required(request, 42, 'store id'), receiptId: required(request, 37, 'receipt id'),
     channel: 'STORE', currency: currencyOf(request),
-    lines: items.map((item) => ({ lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, unitPriceMinor: item.unitPrice })),
+    lines: items.map(saleLineOf),
     tenders: [tenderOf(request, totalMinor)],
   };
   const respond = (outcome: Outcome): IsoMessage => {
     if (!outcome.ok) return failureAnswer(request, outcome);
     const result = outcome.result as SaleResult;
+    const requested = requestedQuantities(items);
     const decisions = result.lines.map((line): LineDecision => {
-      const item = items.find((candidate) => candidate.lineNo === line.lineNo);
       const approved = line.decision === 'APPROVED';
-      return { lineNo: line.lineNo, decision: approved ? 'A' : 'D', reason: lineReasonFor(line.reason), approvedQuantity: approved ? item?.quantity ?? 0 : 0 };
+      return { lineNo: line.lineNo, decision: lineDecisionCode(line.decision), reason: lineReasonFor(line.reason), approvedQuantity: approved ? requested.get(line.lineNo) ?? 0 : 0 };
     });
     const code = codeForDecision(result.decision, result.lines.map((line) => line.reason));
     return answer(request, code, new Map([[48, lr1(decisions)]]));
   };
   return { kind: 'command', envelope: { idempotencyId: keys.idempotencyId, actor: { terminalId: keys.terminalId }, command }, respond };
-}
-
-function returnLineOf(item: LineItem, receipted: boolean): ReturnLine {
-  const line: ReturnLine = { lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, disposition: buckets[item.disposition] };
-  if (item.originalLineNo > 0) line.receiptLineNo = item.originalLineNo;
-  // On a receipted line, unit price 0 means "the price paid"; a non-receipted line names its refund.
-  if (item.unitPrice > 0 || !receipted) line.unitRefundMinor = item.unitPrice;
-  return line;
 }
 
 function planReturnAuthorization(request: IsoMessage, keys: Keys): IsoPlan {
@@ -203,7 +194,7 @@ function planReturnAuthorization(request: IsoMessage, keys: Keys): IsoPlan {
   const command: Command = {
     type: 'AuthorizeReturn', storeId: required(request, 42, 'store id'),
     returnId: isoReturnId(keys.terminalId, keys.stan, keys.transmissionTime),
-    lines: items.map((item) => returnLineOf(item, receiptId !== undefined)),
+    lines: items.map((item) => returnLineOf(item, item.disposition, receiptId !== undefined)),
   };
   if (receiptId !== undefined) command.receiptId = receiptId;
   // An exchange: the replacement's lines travel in field 63 and are reserved with the hold; the
@@ -213,14 +204,14 @@ function planReturnAuthorization(request: IsoMessage, keys: Keys): IsoPlan {
     if (replacement.length === 0) throw new TranslateError('30', 63, 'an exchange needs at least one replacement line');
     command.replacement = {
       receiptId: `${command.returnId}-X`,
-      lines: replacement.map((item) => ({ lineNo: item.lineNo, sku: item.sku, quantity: item.quantity, unitPriceMinor: item.unitPrice })),
+      lines: replacement.map(saleLineOf),
     };
   }
   const respond = (outcome: Outcome): IsoMessage => {
     if (!outcome.ok) return failureAnswer(request, outcome);
     const result = outcome.result as AuthorizeResult;
     const decisions = result.lines.map((line): LineDecision => ({
-      lineNo: line.lineNo, decision: line.decision === 'APPROVED' ? 'A' : line.decision === 'DECLINED' ? 'D' : 'P',
+      lineNo: line.lineNo, decision: lineDecisionCode(line.decision),
       reason: lineReasonFor(line.reason), approvedQuantity: line.approvedQuantity,
     }));
     const code = codeForDecision(result.decision, result.lines.map((line) => line.reason));
