@@ -14,7 +14,7 @@ export function commandHandlers(gate: CallGate) {
     returns: {
       authorizeReturn: gate.unary<pb.AuthorizeReturnRequest, pb.AuthorizeReturnResponse>('AuthorizeReturn', async (request) => {
         const { result, replay, journalSeq } = await run<L.AuthorizeResult>(request.context, () => toCommand.authorizeReturn(request));
-        gate.metrics.returnAuthorizations.inc({ decision: result.decision, reason: firstReason(result.lines) });
+        gate.metrics.recordAuthorization(result);
         return { authorization: fromResult.authorization(result), replay, journalSeq };
       }),
       completeReturn: gate.unary<pb.CompleteReturnRequest, pb.CompleteReturnResponse>('CompleteReturn', async (request) => {
@@ -27,7 +27,7 @@ export function commandHandlers(gate: CallGate) {
       }),
       exchange: gate.unary<pb.ExchangeRequest, pb.ExchangeResponse>('Exchange', async (request) => {
         const { result, replay, journalSeq } = await run<L.ExchangeResult>(request.context, () => toCommand.exchange(request));
-        gate.metrics.returnAuthorizations.inc({ decision: result.authorization.decision, reason: firstReason(result.authorization.lines) });
+        gate.metrics.recordAuthorization(result.authorization);
         return {
           authorization: fromResult.authorization(result.authorization),
           completion: result.completion === undefined ? undefined : fromResult.completion(result.completion),
@@ -73,9 +73,4 @@ function stockHandler<Req extends { context?: pb.RequestContext | undefined }>(g
     const { result, replay, journalSeq } = await gate.submit(request.context, () => translate(request));
     return { position: { ...(result as L.StockResult).position }, replay, journalSeq };
   });
-}
-
-/** The first decline reason of a decision, for the authorization-outcome metric. */
-function firstReason(lines: readonly L.ReturnLineDecision[]): string {
-  return lines.find((line) => line.reason !== undefined)?.reason ?? 'NONE';
 }

@@ -48,10 +48,7 @@ export async function execute(context: SessionContext, envelope: Envelope): Prom
     if (outcome.ok) metrics.commitLatency.observe({ interface: 'tcp', type }, Number(process.hrtime.bigint() - startedNs) / 1e9);
     if (type === 'AuthorizeReturn') {
       if (!outcome.ok) metrics.returnAuthorizations.inc({ decision: 'ERROR', reason: outcome.error.code });
-      else if (outcome.result.type === 'ReturnAuthorized') {
-        const reason = outcome.result.lines.find((line) => line.reason !== undefined)?.reason ?? 'NONE';
-        metrics.returnAuthorizations.inc({ decision: outcome.result.decision, reason });
-      }
+      else if (outcome.result.type === 'ReturnAuthorized') metrics.recordAuthorization(outcome.result);
     }
   }
   return outcome;
