@@ -44,8 +44,13 @@ export type FrameEvent =
 const headerBytesOf: Record<LengthHeader, number> = { binary2: 2, bcd2: 2, ascii4: 4 };
 const headerValueMax: Record<LengthHeader, number> = { binary2: 0xffff, bcd2: 9999, ascii4: 9999 };
 
+/** The largest frame a length header of this form can announce. */
+export function lengthFrameBytesCeiling(header: LengthHeader, countsItself: boolean): number {
+  return headerValueMax[header] - (countsItself ? headerBytesOf[header] : 0);
+}
+
 function checkFrameBytesMax(frameBytesMax: number, header: LengthHeader, countsItself: boolean): void {
-  const most = headerValueMax[header] - (countsItself ? headerBytesOf[header] : 0);
+  const most = lengthFrameBytesCeiling(header, countsItself);
   if (!Number.isInteger(frameBytesMax) || frameBytesMax < 1 || frameBytesMax > most) {
     throw new RangeError(`frameBytesMax ${frameBytesMax} must be an integer in 1..${most} for a ${header} header`);
   }

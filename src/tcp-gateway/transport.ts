@@ -10,7 +10,7 @@ import type { Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { LengthFramer, LineFramer } from './codec/index.js';
+import { LengthFramer, LineFramer, lengthFrameBytesCeiling } from './codec/index.js';
 import type { FrameEvent, LengthHeader } from './codec/index.js';
 import type { GatewayLimits, GatewayRefusalReason } from './limits.js';
 import type { Session } from './session.js';
@@ -51,13 +51,6 @@ interface Framer {
   readonly bufferedBytes: number;
 }
 
-/** frameBytesMax within what the length header can announce. */
-function lengthFrameBytesMax(header: LengthHeader, countsItself: boolean, frameBytesMax: number): number {
-  const headerBytes = header === 'ascii4' ? 4 : 2;
-  const most = (header === 'binary2' ? 0xffff : 9999) - (countsItself ? headerBytes : 0);
-  return Math.min(frameBytesMax, most);
-}
-
 class Connection {
   readonly framer: Framer;
   readonly pending: Uint8Array[] = [];
@@ -77,7 +70,7 @@ class Connection {
   constructor(readonly socket: Socket, readonly spec: ListenerSpec, readonly session: Session, limits: GatewayLimits, nowMs: number) {
     this.framer = spec.framing === 'lines'
       ? new LineFramer({ lineBytesMax: limits.frameBytesMax })
-      : new LengthFramer({ header: spec.framing, headerCountsItself: spec.headerCountsItself, frameBytesMax: lengthFrameBytesMax(spec.framing, spec.headerCountsItself, limits.frameBytesMax) });
+      : new LengthFramer({ header: spec.framing, headerCountsItself: spec.headerCountsItself, frameBytesMax: Math.min(limits.frameBytesMax, lengthFrameBytesCeiling(spec.framing, spec.headerCountsItself)) });
     this.acceptedAtMs = nowMs;
     this.lastActivityMs = nowMs;
     this.windowStartMs = nowMs;

@@ -17,7 +17,7 @@ export {
 export type { ShippedDialectName } from '../dialect/index.js';
 export type * from '../dialect/types.js';
 export * as fixed from '../fixed/index.js';
-export { LengthFramer, LineFramer, FramerError } from '../framer.js';
+export { LengthFramer, LineFramer, FramerError, lengthFrameBytesCeiling } from '../framer.js';
 export type { FrameEvent, FramerErrorCode, LengthFramerOptions, LengthHeader, LineFramerOptions } from '../framer.js';
 export { maskPan, redact, alwaysRedactedFields } from '../pan.js';
 export type { LoggableMessage } from '../pan.js';
