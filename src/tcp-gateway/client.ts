@@ -70,10 +70,6 @@ export class RegisterClient {
     });
   }
 
-  get socketHandle(): Socket {
-    return this.socket;
-  }
-
   /** Sends an ISO request and resolves with the response of the same terminal (41) and STAN (11). */
   sendIso(message: IsoMessage): Promise<IsoMessage> {
     if (this.options.dialect.kind !== 'iso8583') throw new Error('sendIso needs an ISO dialect');

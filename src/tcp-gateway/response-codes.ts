@@ -24,9 +24,6 @@ export const responseCodes = {
 } as const;
 export type ResponseCode = keyof typeof responseCodes;
 
-/** Gateway-side reasons that never reach the ledger. */
-export type GatewayRefusal = 'FORMAT' | 'NOT_SIGNED_ON' | 'UNSUPPORTED' | 'SHUTTING_DOWN';
-
 const byDecision: Readonly<Record<Decision, ResponseCode>> = {
   APPROVED: '00',
   PARTIALLY_APPROVED: '10',

@@ -40,7 +40,7 @@ function readManifest(dataDir: string): Manifest | undefined {
   if (typeof manifest.formatVersion === 'number' && manifest.formatVersion !== formatVersion) {
     throw new LayoutError(`${join(dataDir, manifestName)} holds data format ${manifest.formatVersion}; this tillgate reads format ${formatVersion} only: run the version that wrote it, or start on a new data directory`);
   }
-  if (manifest.formatVersion !== formatVersion || !Number.isInteger(manifest.shardCount) || manifest.shardCount < 1) {
+  if (typeof manifest.formatVersion !== 'number' || !Number.isInteger(manifest.shardCount) || manifest.shardCount < 1) {
     throw new LayoutError(`${join(dataDir, manifestName)} is not a tillgate ${formatVersion} manifest`);
   }
   return manifest;

@@ -46,7 +46,6 @@ export interface CompiledDialect {
   readonly bitmapHex: boolean;
   readonly ebcdic: EbcdicTable;
   readonly messageBytesMax: number;
-  readonly sensitiveFields: ReadonlySet<number>;
 }
 
 function kindOf(spec: FieldSpec): number {
@@ -110,11 +109,9 @@ export function compileDialect(dialect: IsoDialect): CompiledDialect {
   const cached = cache.get(dialect);
   if (cached !== undefined) return cached;
   const fields: (CompiledField | undefined)[] = new Array<CompiledField | undefined>(fieldNumberMax + 1).fill(undefined);
-  const sensitiveFields = new Set<number>();
   for (const [key, spec] of Object.entries(dialect.fields)) {
     const number = Number(key);
     fields[number] = compileField(number, spec, dialect);
-    if (spec.sensitive === true) sensitiveFields.add(number);
   }
   const compiled: CompiledDialect = {
     dialect,
@@ -125,7 +122,6 @@ export function compileDialect(dialect: IsoDialect): CompiledDialect {
     bitmapHex: dialect.bitmapEncoding === 'hex-ascii',
     ebcdic: ebcdicTable(dialect.ebcdicCodePage ?? 'cp500'),
     messageBytesMax: dialect.messageBytesMax ?? messageBytesMaxDefault,
-    sensitiveFields,
   };
   cache.set(dialect, compiled);
   return compiled;
