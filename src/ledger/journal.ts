@@ -5,7 +5,7 @@
  * every balance from them.
  */
 import { hash as oneShotHash } from 'node:crypto';
-import { Packr } from 'msgpackr';
+import { Packr, RESERVE_START_SPACE, RESET_BUFFER_MODE, REUSE_BUFFER_MODE } from 'msgpackr';
 import type { Actor, Bucket, CommandType } from './types.js';
 
 export type PositionField = Bucket | 'RESERVED';
@@ -50,11 +50,45 @@ export function chainHash(previous: Buffer, body: Buffer): Buffer {
   return oneShotHash('sha256', Buffer.concat([previous, body]), 'buffer');
 }
 
-/** Encodes an entry as stored: its chain hash, then its body. */
+/**
+ * Stored entries of a batch are cut from shared chunks: one allocation per chunk instead of two
+ * per entry (msgpackr's buffer and a concatenation), which measured as several percent of a
+ * durable command's CPU in bench:ledger. A chunk lives as long as any entry cut from it.
+ */
+const arenaChunkBytes = 64 * 1024;
+let arena = Buffer.allocUnsafeSlow(arenaChunkBytes);
+let arenaOffset = 0;
+
+function arenaTake(length: number): Buffer {
+  if (length > arenaChunkBytes / 4) return Buffer.allocUnsafeSlow(length);
+  if (arenaOffset + length > arena.length) {
+    arena = Buffer.allocUnsafeSlow(arenaChunkBytes);
+    arenaOffset = 0;
+  }
+  const slice = arena.subarray(arenaOffset, arenaOffset + length);
+  // Word-aligned starts, as msgpackr does, so LMDB's copy of the value is aligned too.
+  arenaOffset = (arenaOffset + length + 7) & ~7;
+  return slice;
+}
+
+/** msgpackr's buffer, with the encoded value at [start, end) (REUSE_BUFFER_MODE). */
+type PackedView = Buffer & { start: number; end: number };
+
+/**
+ * Encodes an entry as stored: its chain hash, then its body. The body is packed behind 32
+ * reserved bytes that first hold the previous hash, so the chain hash is taken over one
+ * contiguous range (previous ‖ body) without a concatenation; the stored copy then gets the new
+ * hash in those bytes.
+ */
 export function encodeEntry(entry: JournalEntry, previous: Buffer): { bytes: Buffer; hash: Buffer } {
-  const body = packr.pack(entry);
-  const hash = chainHash(previous, body);
-  return { bytes: Buffer.concat([hash, body]), hash };
+  const packed = packr.pack(entry, REUSE_BUFFER_MODE | RESET_BUFFER_MODE | RESERVE_START_SPACE | hashBytes) as PackedView;
+  previous.copy(packed, packed.start, 0, hashBytes);
+  const stored = packed.subarray(packed.start, packed.end);
+  const hash = oneShotHash('sha256', stored, 'buffer');
+  const bytes = arenaTake(stored.length);
+  stored.copy(bytes);
+  hash.copy(bytes, 0);
+  return { bytes, hash };
 }
 
 export function decodeEntry(bytes: Buffer): { entry: JournalEntry; hash: Buffer; body: Buffer } {
