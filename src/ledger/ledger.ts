@@ -5,7 +5,7 @@
  * transaction is flushed to disk. Batches run strictly one after another.
  */
 import { InvariantError, LedgerError } from './errors.js';
-import { bodyDigest, encodeEntry } from './journal.js';
+import { bodyDigest, decodeEntry, encodeEntry } from './journal.js';
 import type { EntryType, JournalEntry, JournalHead } from './journal.js';
 import { limits } from './limits.js';
 import { LedgerReader } from './reader.js';
@@ -50,6 +50,8 @@ interface BatchState {
 }
 
 const idempotencyCountKey = 'idempotencyCount';
+/** The last journal seq whose idempotency record pruning has dealt with (forgotten or kept past). */
+const idempotencyPrunedSeqKey = 'idempotencyPrunedSeq';
 
 export function openReader(path: string, options: { defaultPolicy?: Partial<Policy>; mapSizeBytes?: number } = {}): LedgerReader {
   const env = openEnvironment({ path, readOnly: true, mapSizeBytes: options.mapSizeBytes ?? ledgerDefaults.mapSizeBytes });
@@ -72,6 +74,7 @@ export class Ledger extends LedgerReader {
     this.retentionMs = options.idempotencyRetentionMs ?? ledgerDefaults.idempotencyRetentionMs;
     this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
     this.tipHead = this.head();
+    this.dropTimeIndex();
   }
 
   static open(options: LedgerOptions): Ledger {
@@ -154,25 +157,30 @@ export class Ledger extends LedgerReader {
     }
   }
 
-  /** Runs one rule on a child overlay, journals it, remembers its id; merges only on success. */
+  /** Runs one rule in a savepoint of the batch overlay, journals it, remembers its id; undone on failure. */
   private apply(state: BatchState, type: EntryType, idempotencyId: string, actor: Actor, rule: (ctx: RuleContext) => RuleOutput, digest?: string): Outcome {
-    const tx = state.root.child();
-    const output = rule({ tx, nowMs: state.nowMs, defaultPolicy: this.defaultPolicy });
-    const seq = state.head.seq + 1;
-    const entry: JournalEntry = { seq, atMs: state.nowMs, type, idempotencyId, actor, storeId: output.storeId, ref: output.ref, deltas: output.deltas };
-    if (output.decision !== undefined) entry.decision = output.decision;
-    if (output.event !== undefined) entry.event = output.event;
-    const { bytes, hash } = encodeEntry(entry, state.head.hash);
-    tx.appendJournal(seq, bytes);
-    const outcome: Outcome = { ok: true, result: output.result, replay: false, seq };
-    if (digest !== undefined) {
-      tx.put('idempotency', idempotencyId, { digest, atMs: state.nowMs, outcome } satisfies IdempotencyRecord);
-      tx.put('idempotencyTime', [state.nowMs, idempotencyId], true);
-      state.idempotencyAdded += 1;
+    const tx = state.root;
+    tx.savepoint();
+    try {
+      const output = rule({ tx, nowMs: state.nowMs, defaultPolicy: this.defaultPolicy });
+      const seq = state.head.seq + 1;
+      const entry: JournalEntry = { seq, atMs: state.nowMs, type, idempotencyId, actor, storeId: output.storeId, ref: output.ref, deltas: output.deltas };
+      if (output.decision !== undefined) entry.decision = output.decision;
+      if (output.event !== undefined) entry.event = output.event;
+      const { bytes, hash } = encodeEntry(entry, state.head.hash);
+      tx.appendJournal(seq, bytes);
+      const outcome: Outcome = { ok: true, result: output.result, replay: false, seq };
+      if (digest !== undefined) {
+        tx.put('idempotency', idempotencyId, { digest, atMs: state.nowMs, outcome } satisfies IdempotencyRecord);
+        state.idempotencyAdded += 1;
+      }
+      tx.release();
+      state.head = { seq, hash };
+      return outcome;
+    } catch (error) {
+      tx.rollback();
+      throw error;
     }
-    tx.mergeIntoParent();
-    state.head = { seq, hash };
-    return outcome;
   }
 
   private sweepExpired(state: BatchState): void {
@@ -189,20 +197,46 @@ export class Ledger extends LedgerReader {
     }
   }
 
-  /** Forgets idempotency ids past retention, and the oldest past the record bound; bounded per batch. */
+  /**
+   * Forgets idempotency ids past retention, and the oldest past the record bound, oldest first.
+   * The journal is the age index: entries are in commit order and name their id, so pruning walks
+   * it from where it last stopped and writes nothing per command. A record is dropped only if it is
+   * still the one that entry created (its outcome's seq), since an id forgotten earlier may have
+   * been used again since. Bounded per batch in entries read and in records dropped.
+   */
   private pruneIdempotency(state: BatchState): void {
     const count = (state.root.get<number>('meta', idempotencyCountKey) ?? 0) + state.idempotencyAdded;
     const overflow = Math.max(0, count - this.recordsMax);
     const cutoffMs = state.nowMs - this.retentionMs;
+    const prunedSeq = state.root.get<number>('meta', idempotencyPrunedSeqKey) ?? 0;
+    let lastSeq = prunedSeq;
     let pruned = 0;
-    for (const key of this.env.dbs.idempotencyTime.getKeys({ limit: limits.idempotencyPruneRecordsMax })) {
-      const [atMs, id] = key as [number, string];
-      if (atMs >= cutoffMs && pruned >= overflow) break;
-      state.root.remove('idempotency', id);
-      state.root.remove('idempotencyTime', key);
+    for (const { key, value } of this.env.journal.getRange({ start: prunedSeq + 1, limit: limits.idempotencyPruneEntriesMax })) {
+      if (pruned >= limits.idempotencyPruneRecordsMax) break;
+      const { entry } = decodeEntry(value);
+      if (entry.atMs >= cutoffMs && pruned >= overflow) break;
+      lastSeq = key;
+      if (entry.type === 'ExpireReturn') continue;
+      const record = state.root.get<IdempotencyRecord>('idempotency', entry.idempotencyId);
+      if (record === undefined || !record.outcome.ok || record.outcome.seq !== key) continue;
+      state.root.remove('idempotency', entry.idempotencyId);
       pruned += 1;
     }
+    if (lastSeq !== prunedSeq) state.root.put('meta', idempotencyPrunedSeqKey, lastSeq);
     if (state.idempotencyAdded > 0 || pruned > 0) state.root.put('meta', idempotencyCountKey, count - pruned);
+  }
+
+  /**
+   * Data directories written before pruning followed the journal kept a time index of every id
+   * (the idempotencyTime database). Pruning now starts from the journal's first entry, which covers
+   * the same ids, so the index is emptied once, on open, in one transaction.
+   */
+  private dropTimeIndex(): void {
+    const index = this.env.dbs.idempotencyTime;
+    if (index.getKeysCount({ limit: 1 }) === 0) return;
+    this.env.root.transactionSync(() => {
+      index.clearSync();
+    });
   }
 }
 

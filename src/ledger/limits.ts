@@ -33,6 +33,8 @@ export const limits = Object.freeze({
   expirySweepHoldsMax: 512,
   /** Idempotency records pruned per batch, so pruning never makes a transaction unbounded. */
   idempotencyPruneRecordsMax: 1024,
+  /** Journal entries read per batch to find idempotency records to prune (holds released by expiry have none). */
+  idempotencyPruneEntriesMax: 4096,
   /** Journal entries returned by one read. */
   journalReadEntriesMax: 10_000,
 });

@@ -17,7 +17,7 @@ export const databaseNames = [
   'expiry', // [expiresAtMs, storeId, returnId] -> true, for held returns only
   'velocity', // [storeId, customerToken] -> number[] (approved-return times, newest last)
   'idempotency', // idempotencyId -> IdempotencyRecord
-  'idempotencyTime', // [atMs, idempotencyId] -> true, for pruning oldest first
+  'idempotencyTime', // no longer written: emptied on open (pruning walks the journal; see Ledger.pruneIdempotency)
 ] as const;
 export type DatabaseName = (typeof databaseNames)[number];
 
@@ -83,33 +83,30 @@ function slot(db: DatabaseName, key: Key): string {
 }
 
 /**
- * Reads through to LMDB, writes into memory. A command runs on a child overlay; on success the
- * child is merged into the batch overlay, on failure it is dropped, so a failed command leaves no
- * trace. Records handed out are shared: rules treat them as immutable and write new objects.
+ * Reads through to LMDB, writes into memory. A command runs inside a savepoint: on success its
+ * writes stay in the batch, on failure rollback() restores every slot it touched and drops its
+ * journal entry, so a failed command leaves no trace. Records handed out are shared: rules treat
+ * them as immutable and write new objects.
  */
 export class Overlay {
   private readonly writes = new Map<string, Write>();
   private readonly journalWrites: [number, Buffer][] = [];
+  /** While a savepoint is open: each slot's write before the command touched it, in order. */
+  private undo: [string, Write | undefined][] | undefined;
+  private journalMark = 0;
 
-  constructor(
-    private readonly env: Environment,
-    private readonly parent?: Overlay,
-  ) {}
+  constructor(private readonly env: Environment) {}
 
   get<T>(db: DatabaseName, key: Key): T | undefined {
-    const write = this.lookup(slot(db, key));
+    const id = slot(db, key);
+    const write = this.writes.get(id);
     if (write !== undefined) return write.value as T | undefined;
     if (!cachedDatabases.has(db)) return this.env.dbs[db].get(key) as T | undefined;
-    const id = slot(db, key);
     const cache = this.env.registryCache;
     if (cache.has(id)) return cache.get(id) as T | undefined;
     const value = this.env.dbs[db].get(key) as T | undefined;
     if (cache.size < registryCacheEntriesMax) cache.set(id, value);
     return value;
-  }
-
-  private lookup(id: string): Write | undefined {
-    return this.writes.get(id) ?? this.parent?.lookup(id);
   }
 
   /**
@@ -125,27 +122,45 @@ export class Overlay {
   }
 
   put(db: DatabaseName, key: Key, value: unknown): void {
-    this.writes.set(slot(db, key), { db, key, value });
+    this.set(slot(db, key), { db, key, value });
   }
 
   remove(db: DatabaseName, key: Key): void {
-    this.writes.set(slot(db, key), { db, key, value: undefined });
+    this.set(slot(db, key), { db, key, value: undefined });
+  }
+
+  private set(id: string, write: Write): void {
+    this.undo?.push([id, this.writes.get(id)]);
+    this.writes.set(id, write);
   }
 
   appendJournal(seq: number, bytes: Buffer): void {
     this.journalWrites.push([seq, bytes]);
   }
 
-  child(): Overlay {
-    return new Overlay(this.env, this);
+  /** Opens a savepoint: what follows is kept by release() or undone by rollback(). */
+  savepoint(): void {
+    if (this.undo !== undefined) throw new Error('savepoints do not nest');
+    this.undo = [];
+    this.journalMark = this.journalWrites.length;
   }
 
-  /** Moves this overlay's writes into its parent. */
-  mergeIntoParent(): void {
-    const parent = this.parent;
-    if (parent === undefined) throw new Error('mergeIntoParent on a root overlay');
-    for (const [id, write] of this.writes) parent.writes.set(id, write);
-    for (const entry of this.journalWrites) parent.journalWrites.push(entry);
+  /** Keeps everything written since the savepoint. */
+  release(): void {
+    this.undo = undefined;
+  }
+
+  /** Undoes everything written since the savepoint, newest first. */
+  rollback(): void {
+    const undo = this.undo;
+    if (undo === undefined) throw new Error('rollback without a savepoint');
+    for (let index = undo.length - 1; index >= 0; index -= 1) {
+      const [id, previous] = undo[index] as [string, Write | undefined];
+      if (previous === undefined) this.writes.delete(id);
+      else this.writes.set(id, previous);
+    }
+    this.journalWrites.length = this.journalMark;
+    this.undo = undefined;
   }
 
   get isEmpty(): boolean {

@@ -205,7 +205,8 @@ export class LedgerModel {
     const count = committed.length + added;
     const overflow = Math.max(0, count - this.options.idempotencyRecordsMax);
     const cutoffMs = nowMs - this.options.idempotencyRetentionMs;
-    const oldestFirst = committed.sort((a, b) => a.atMs - b.atMs || compareText(a.id, b.id)).slice(0, limits.idempotencyPruneRecordsMax);
+    // Commit order (the map's insertion order), as the ledger walks its journal.
+    const oldestFirst = committed.slice(0, limits.idempotencyPruneRecordsMax);
     let pruned = 0;
     for (const { id, atMs } of oldestFirst) {
       if (atMs >= cutoffMs && pruned >= overflow) break;

@@ -30,3 +30,41 @@ test('records written with lmdb-js record structures still read, update and veri
   t.like(ledger.getPosition('S1', 'A'), { sellable: 7 });
   t.true(ledger.verify().ok);
 });
+
+// Until this build, every idempotency id also had a key in a time index (idempotencyTime), which
+// pruning walked; pruning now walks the journal. A directory with such keys must open with the
+// index emptied, and its ids must still be remembered, then forgotten after the retention.
+test('an idempotency time index left by an earlier build is emptied on open; its ids are still replayed, then forgotten', async (t) => {
+  const path = tempDir(t);
+  let nowMs = 1_000_000;
+  const clock = () => nowMs;
+  const retentionMs = 10_000;
+  const first = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
+  const setup = await first.execute(setupCommands(['S1'], ['A'], 10).map((command) => envelope(command)));
+  t.true(setup.every((outcome) => outcome.ok));
+  const [sold] = await first.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
+  t.true(sold?.ok);
+  await first.close();
+
+  const root = open({ path, maxDbs: 16, cache: false, compression: false });
+  const index = root.openDB({ name: 'idempotencyTime', cache: false, compression: false });
+  await index.put([nowMs, 'sale-1'], true);
+  await index.put([nowMs, 'never-existed'], true);
+  t.is(index.getKeysCount(), 2);
+  await root.close();
+
+  const ledger = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
+  t.teardown(() => ledger.close());
+  const check = open({ path, maxDbs: 16, readOnly: true });
+  t.teardown(() => check.close());
+  t.is(check.openDB({ name: 'idempotencyTime' }).getKeysCount(), 0, 'the old index is emptied');
+
+  const [replayed] = await ledger.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
+  t.true(replayed?.ok && replayed.replay, 'the id is still remembered');
+  nowMs += retentionMs + 1;
+  await ledger.expireDue();
+  const [again] = await ledger.execute([envelope(sale('S1', 'R-1b', 'A', 1), 'T1', 'sale-1')]);
+  t.true(again?.ok && !again.replay, 'past the retention the id is forgotten and runs as a new command');
+  t.like(ledger.getPosition('S1', 'A'), { sellable: 6 });
+  t.true(ledger.verify().ok);
+});
