@@ -1,12 +1,12 @@
 /**
- * Ledger throughput: durable commands per second at batch sizes 1, 64 and 1024, for a realistic
+ * Ledger throughput: durable commands per second, and process CPU per command, at batch sizes 1, 8, 64 and 1024, for a realistic
  * mix (sales, and returns authorized then completed), each run against a fresh LMDB in a temp dir.
  * Beside it, in the same run and interleaved round by round, the bare baseline: raw `lmdb` puts of
  * the same number of records, values of the same size (the ledger's mean journal entry), the same
  * durability settings and commit (overlappingSync, a synchronous transaction that has fsynced when
  * it returns), batched the same way. The ratio ledger ÷ raw is the number that means the same on any machine.
  *
- * Env: BENCH_ROUNDS (5), BENCH_COMMANDS_1 (400), BENCH_COMMANDS_64 (2560), BENCH_COMMANDS_1024 (8192).
+ * Env: BENCH_ROUNDS (5), BENCH_COMMANDS_1 (400), BENCH_COMMANDS_8 (1200), BENCH_COMMANDS_64 (2560), BENCH_COMMANDS_1024 (8192).
  * Results: printed as a table and written to bench/results/ledger.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,9 +17,10 @@ import { Ledger } from '../src/ledger/index.js';
 import type { Command, Envelope } from '../src/ledger/index.js';
 
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 5);
-const batchSizes = [1, 64, 1024] as const;
+const batchSizes = [1, 8, 64, 1024] as const;
 const commandsBySize: Record<(typeof batchSizes)[number], number> = {
   1: Number(process.env.BENCH_COMMANDS_1 ?? 400),
+  8: Number(process.env.BENCH_COMMANDS_8 ?? 8 * 150),
   64: Number(process.env.BENCH_COMMANDS_64 ?? 64 * 40),
   1024: Number(process.env.BENCH_COMMANDS_1024 ?? 1024 * 8),
 };
@@ -71,30 +72,43 @@ async function openSetUpLedger(path: string): Promise<Ledger> {
   return ledger;
 }
 
-async function runLedger(envelopes: readonly Envelope[], batchSize: number): Promise<{ opsPerSecond: number; failed: number }> {
+interface RunResult {
+  opsPerSecond: number;
+  /** Process CPU (user + system, all threads) over the timed loop, per command. */
+  cpuUsPerCommand: number;
+}
+
+const cpuUsSince = (start: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(start);
+  return used.user + used.system;
+};
+
+async function runLedger(envelopes: readonly Envelope[], batchSize: number): Promise<RunResult & { failed: number }> {
   const path = mkdtempSync(join(tmpdir(), 'tillgate-bench-ledger-'));
   const ledger = await openSetUpLedger(path);
   let failed = 0;
   try {
+    const startedCpu = process.cpuUsage();
     const startedNs = process.hrtime.bigint();
     for (let start = 0; start < envelopes.length; start += batchSize) {
       const outcomes = await ledger.execute(envelopes.slice(start, start + batchSize));
       failed += outcomes.filter((outcome) => !outcome.ok).length;
     }
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    return { opsPerSecond: envelopes.length / seconds, failed };
+    return { opsPerSecond: envelopes.length / seconds, cpuUsPerCommand: cpuUsSince(startedCpu) / envelopes.length, failed };
   } finally {
     await ledger.close();
     rmSync(path, { recursive: true, force: true });
   }
 }
 
-async function runRaw(count: number, valueBytes: number, batchSize: number): Promise<{ opsPerSecond: number }> {
+async function runRaw(count: number, valueBytes: number, batchSize: number): Promise<RunResult> {
   const path = mkdtempSync(join(tmpdir(), 'tillgate-bench-raw-'));
   const root = open({ path, mapSize: mapSizeBytes, overlappingSync: true, separateFlushed: true, noSync: false, useWritemap: false, compression: false, cache: false });
   const db = root.openDB<Buffer, number>({ name: 'raw', encoding: 'binary', cache: false, compression: false });
   const value = Buffer.alloc(valueBytes, 0x5a);
   try {
+    const startedCpu = process.cpuUsage();
     const startedNs = process.hrtime.bigint();
     for (let start = 0; start < count; start += batchSize) {
       const end = Math.min(count, start + batchSize);
@@ -104,7 +118,7 @@ async function runRaw(count: number, valueBytes: number, batchSize: number): Pro
       });
     }
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    return { opsPerSecond: count / seconds };
+    return { opsPerSecond: count / seconds, cpuUsPerCommand: cpuUsSince(startedCpu) / count };
   } finally {
     await root.close();
     rmSync(path, { recursive: true, force: true });
@@ -138,7 +152,15 @@ const median = (values: number[]): number => {
 };
 
 const valueBytes = await journalEntryBytes();
-const samples = new Map<number, { ledger: number[]; raw: number[]; failed: number }>(batchSizes.map((size) => [size, { ledger: [], raw: [], failed: 0 }]));
+interface Sample {
+  ledger: number[];
+  raw: number[];
+  ledgerCpu: number[];
+  rawCpu: number[];
+  failed: number;
+}
+const emptySample = (): Sample => ({ ledger: [], raw: [], ledgerCpu: [], rawCpu: [], failed: 0 });
+const samples = new Map<number, Sample>(batchSizes.map((size) => [size, emptySample()]));
 const startedMs = Date.now();
 for (let round = 0; round < roundsCount; round += 1) {
   for (const batchSize of batchSizes) {
@@ -151,9 +173,12 @@ for (let round = 0; round < roundsCount; round += 1) {
       if (side === 'ledger') {
         const result = await runLedger(workload(count), batchSize);
         sample.ledger.push(result.opsPerSecond);
+        sample.ledgerCpu.push(result.cpuUsPerCommand);
         sample.failed += result.failed;
       } else {
-        sample.raw.push((await runRaw(count, valueBytes, batchSize)).opsPerSecond);
+        const result = await runRaw(count, valueBytes, batchSize);
+        sample.raw.push(result.opsPerSecond);
+        sample.rawCpu.push(result.cpuUsPerCommand);
       }
     };
     await runOne(ledgerFirst ? 'ledger' : 'raw');
@@ -163,16 +188,24 @@ for (let round = 0; round < roundsCount; round += 1) {
 }
 
 const rows = batchSizes.map((batchSize) => {
-  const sample = samples.get(batchSize) ?? { ledger: [], raw: [], failed: 0 };
+  const sample = samples.get(batchSize) ?? emptySample();
   const ledgerOps = median(sample.ledger);
   const rawOps = median(sample.raw);
-  return { batchSize, commands: commandsBySize[batchSize], ledgerOpsPerSecond: Math.round(ledgerOps), rawOpsPerSecond: Math.round(rawOps), ratio: Number((ledgerOps / rawOps).toFixed(3)), ledgerSamples: sample.ledger.map(Math.round), rawSamples: sample.raw.map(Math.round), failedCommands: sample.failed };
+  return {
+    batchSize, commands: commandsBySize[batchSize], ledgerOpsPerSecond: Math.round(ledgerOps), rawOpsPerSecond: Math.round(rawOps), ratio: Number((ledgerOps / rawOps).toFixed(3)),
+    ledgerCpuUsPerCommand: Math.round(median(sample.ledgerCpu)), rawCpuUsPerCommand: Math.round(median(sample.rawCpu)),
+    ledgerSamples: sample.ledger.map(Math.round), rawSamples: sample.raw.map(Math.round), failedCommands: sample.failed,
+  };
 });
 
 console.log(`ledger vs raw lmdb puts (${valueBytes}-byte values, durable synchronous commits), median of ${roundsCount} interleaved rounds`);
-console.log('batch  commands  ledger ops/s  raw ops/s  ledger÷raw');
+console.log('batch  commands  ledger ops/s  raw ops/s  ledger÷raw  ledger CPU µs/cmd  raw CPU µs/put');
 for (const row of rows) {
-  console.log(`${String(row.batchSize).padStart(5)}  ${String(row.commands).padStart(8)}  ${String(row.ledgerOpsPerSecond).padStart(12)}  ${String(row.rawOpsPerSecond).padStart(9)}  ${row.ratio.toFixed(3).padStart(10)}`);
+  const cells = [
+    String(row.batchSize).padStart(5), String(row.commands).padStart(8), String(row.ledgerOpsPerSecond).padStart(12), String(row.rawOpsPerSecond).padStart(9),
+    row.ratio.toFixed(3).padStart(10), String(row.ledgerCpuUsPerCommand).padStart(17), String(row.rawCpuUsPerCommand).padStart(14),
+  ];
+  console.log(cells.join('  '));
 }
 const resultsDir = new URL('./results/', import.meta.url);
 mkdirSync(resultsDir, { recursive: true });
