@@ -203,6 +203,8 @@ export class Ledger extends LedgerReader {
    * it from where it last stopped and writes nothing per command. A record is dropped only if it is
    * still the one that entry created (its outcome's seq), since an id forgotten earlier may have
    * been used again since. Bounded per batch in entries read and in records dropped.
+   * Age is read in journal order: after the wall clock steps forward by D and back, ids are
+   * forgotten up to D late (never early); the record bound still applies meanwhile.
    */
   private pruneIdempotency(state: BatchState): void {
     const count = (state.root.get<number>('meta', idempotencyCountKey) ?? 0) + state.idempotencyAdded;
@@ -228,13 +230,30 @@ export class Ledger extends LedgerReader {
 
   /**
    * Data directories written before pruning followed the journal kept a time index of every id
-   * (the idempotencyTime database). Pruning now starts from the journal's first entry, which covers
-   * the same ids, so the index is emptied once, on open, in one transaction.
+   * (the idempotencyTime database) and pruned from it. On the first open by this build, the
+   * journal cursor starts just before the oldest id the index still held, so the entries whose
+   * records were already forgotten are not read again, and the index is emptied; both in one
+   * transaction.
    */
   private dropTimeIndex(): void {
     const index = this.env.dbs.idempotencyTime;
     if (index.getKeysCount({ limit: 1 }) === 0) return;
+    // The old index ran in time order, which is commit order unless the clock stepped back; the
+    // oldest seq among its first keys covers that. A record older still is kept (never forgotten
+    // early) and only counts toward idempotencyRecordsMax.
+    let oldestSeq = Number.POSITIVE_INFINITY;
+    for (const key of index.getKeys({ limit: limits.idempotencyPruneEntriesMax })) {
+      const [, id] = key as [number, string];
+      const record = this.env.dbs.idempotency.get(id) as IdempotencyRecord | undefined;
+      if (record?.outcome.ok === true) oldestSeq = Math.min(oldestSeq, record.outcome.seq);
+    }
+    let prunedSeq = Number.isFinite(oldestSeq) ? oldestSeq - 1 : this.tipHead.seq;
+    // A directory this build already pruned, then opened by an earlier build: never move forward
+    // past records this build made (the earlier build did not index them).
+    const existing = this.env.dbs.meta.get(idempotencyPrunedSeqKey) as number | undefined;
+    if (existing !== undefined) prunedSeq = Math.min(prunedSeq, existing);
     this.env.root.transactionSync(() => {
+      this.env.dbs.meta.putSync(idempotencyPrunedSeqKey, prunedSeq);
       index.clearSync();
     });
   }

@@ -46,11 +46,19 @@ test('an idempotency time index left by an earlier build is emptied on open; its
   t.true(sold?.ok);
   await first.close();
 
+  // As the earlier build left it: every remembered id in the time index, the oldest already
+  // forgotten (record and key gone), and a key whose record is gone.
   const root = open({ path, maxDbs: 16, cache: false, compression: false });
   const index = root.openDB({ name: 'idempotencyTime', cache: false, compression: false });
-  await index.put([nowMs, 'sale-1'], true);
-  await index.put([nowMs, 'never-existed'], true);
-  t.is(index.getKeysCount(), 2);
+  const records = root.openDB({ name: 'idempotency', cache: false, compression: false, useRecords: false } as Parameters<typeof root.openDB>[0]);
+  const remembered = [...records.getRange()].map(({ key, value }) => ({ id: key as string, ...(value as { atMs: number; outcome: { seq: number } }) }));
+  remembered.sort((a, b) => a.outcome.seq - b.outcome.seq);
+  const [forgotten, ...kept] = remembered;
+  if (forgotten === undefined || kept[0] === undefined) return t.fail('setup left too few ids');
+  await records.remove(forgotten.id);
+  for (const record of kept) await index.put([record.atMs, record.id], true);
+  await index.put([nowMs - 1, 'never-existed'], true);
+  t.is(index.getKeysCount(), kept.length + 1);
   await root.close();
 
   const ledger = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
@@ -58,6 +66,7 @@ test('an idempotency time index left by an earlier build is emptied on open; its
   const check = open({ path, maxDbs: 16, readOnly: true });
   t.teardown(() => check.close());
   t.is(check.openDB({ name: 'idempotencyTime' }).getKeysCount(), 0, 'the old index is emptied');
+  t.is(check.openDB({ name: 'meta' }).get('idempotencyPrunedSeq'), kept[0].outcome.seq - 1, 'pruning resumes at the oldest id the index held');
 
   const [replayed] = await ledger.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
   t.true(replayed?.ok && replayed.replay, 'the id is still remembered');
