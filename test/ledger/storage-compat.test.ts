@@ -1,5 +1,6 @@
 import test from 'ava';
 import { open } from 'lmdb';
+import type { DatabaseOptions } from 'lmdb';
 import { Ledger } from '../../src/ledger/index.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -49,8 +50,10 @@ test('an idempotency time index left by an earlier build is emptied on open; its
   // As the earlier build left it: every remembered id in the time index, the oldest already
   // forgotten (record and key gone), and a key whose record is gone.
   const root = open({ path, maxDbs: 16, cache: false, compression: false });
+  // Plain msgpack maps, as the ledger stores them (useRecords is read by lmdb-js, missing from its types).
+  const recordsOptions: DatabaseOptions & { name: string; useRecords: boolean } = { name: 'idempotency', cache: false, compression: false, useRecords: false };
   const index = root.openDB({ name: 'idempotencyTime', cache: false, compression: false });
-  const records = root.openDB({ name: 'idempotency', cache: false, compression: false, useRecords: false } as Parameters<typeof root.openDB>[0]);
+  const records = root.openDB(recordsOptions);
   const remembered = [...records.getRange()].map(({ key, value }) => ({ id: key as string, ...(value as { atMs: number; outcome: { seq: number } }) }));
   remembered.sort((a, b) => a.outcome.seq - b.outcome.seq);
   const [forgotten, ...kept] = remembered;
