@@ -1,10 +1,10 @@
 /**
  * `npm run bench` (full) and `npm run bench:ci` (short, gated): tillgate against a no-op gRPC echo
- * server with the same services, TLS, options and response sizes, driven by the same load-generator
- * processes, in one process tree on this machine. For every target — echo first, then tillgate with
- * the pool at N (= cores), 1 and 2 shards, and the inline engine — two workloads (the `simulate`
- * mix, and AuthorizeReturn + CompleteReturn only), each at saturation (closed loop) and in an open
- * loop at half the echo server's saturation rate. Server CPU per operation comes from the server
+ * server with the same services, TLS, options and response sizes, driven by load-generator processes
+ * of the same kind, in one process tree on this machine. For every tillgate target — the pool at N
+ * (= cores), 1 and 2 shards, and the inline engine — two workloads (the `simulate` mix, and
+ * AuthorizeReturn + CompleteReturn only), each at saturation (closed loop) and in an open loop at half
+ * the echo server's saturation rate, each phase measured right beside the same phase on echo. Server CPU per operation comes from the server
  * process's own utime + stime in /proc. Ratios tillgate ÷ echo are the numbers that travel between
  * machines; bench:ci fails when one is past bench/thresholds.json.
  *
@@ -57,8 +57,9 @@ interface Target {
   shards?: number;
 }
 
+/** The tillgate targets; each is measured beside the echo server (measureAll). */
 function targets(): Target[] {
-  const list: Target[] = mode === 'profile' ? [] : [{ name: 'echo', kind: 'echo' }];
+  const list: Target[] = [];
   for (const shards of [...new Set(settings.shardCounts)]) list.push({ name: `pool-${shards}`, kind: 'tillgate', engine: 'pool', shards });
   if (settings.inline) list.push({ name: 'inline', kind: 'tillgate', engine: 'inline', shards: coreCount });
   return list;
@@ -126,32 +127,78 @@ async function runPhase(server: RunningServer, generators: readonly LoadGenerato
   return phase;
 }
 
-/** Echo first: its saturation rates set the open-loop rate for every target (half of echo's). */
-async function measureTarget(target: Target, runtime: Runtime, cannedFile: string, openRates: Map<Workload, number>, profileDir: string | undefined): Promise<TargetResult> {
+/** A running server with its own load generators and data directory. */
+interface Side {
+  target: Target;
+  server: RunningServer;
+  generators: LoadGenerator[];
+  dataDir: string;
+  commits: () => Promise<CommitCounts | undefined>;
+}
+
+async function startSide(target: Target, runtime: Runtime, cannedFile: string, profileDir: string | undefined): Promise<Side> {
   const dataDir = mkdtempSync(join(tmpdir(), `tillgate-bench-${target.name}-`));
   const server = await startTarget(target, runtime, dataDir, cannedFile, profileDir);
   const generators = Array.from({ length: settings.generators }, (_, index) => LoadGenerator.start(index, runtime, server));
-  const phases: PhaseResult[] = [];
-  const commits = () => commitCounts(dataDir, target, server.pid);
+  return { target, server, generators, dataDir, commits: () => commitCounts(dataDir, target, server.pid) };
+}
+
+async function stopSide(side: Side): Promise<void> {
+  await Promise.all(side.generators.map((generator) => generator.stop()));
+  await side.server.stop();
+  rmSync(side.dataDir, { recursive: true, force: true });
+}
+
+const phaseOn = (side: Side, workload: Workload, loop: Loop, offeredPerSecond: number | undefined, durationMs = settings.phaseMs) =>
+  runPhase(side.server, side.generators, workload, loop, offeredPerSecond, durationMs, side.commits);
+
+/**
+ * Every tillgate target is measured beside the echo server, phase by phase: echo at saturation,
+ * the target at saturation, then the target and echo in the open loop at half the echo's rate
+ * just measured (A B B A, so a machine that gets busier or quieter during the pair moves both
+ * sides alike). The echo server and its generators run for the whole bench; each target's ratios
+ * are to the echo phases measured next to its own. On this shared VM, echo measured minutes apart
+ * from the target moved its CPU per RPC by up to 2x, which moved the ratios with it.
+ */
+async function measureAll(runtime: Runtime, cannedFile: string, profileDir: string | undefined): Promise<TargetResult[]> {
+  const results: TargetResult[] = [];
+  const tillgateTargets = targets();
+  const echo = mode === 'profile' ? undefined : await startSide({ name: 'echo', kind: 'echo' }, runtime, cannedFile, undefined);
   try {
-    if (target.kind === 'tillgate') await generators[0]?.request({ op: 'setup', fixture: settings.fixture }, replyMsMax);
-    await runPhase(server, generators, 'mix', 'saturation', undefined, settings.warmupMs, commits);
-    for (const workload of workloads) {
-      progress(`${target.name}: ${workload} saturation`);
-      const saturated = await runPhase(server, generators, workload, 'saturation', undefined, settings.phaseMs, commits);
-      phases.push(saturated);
-      if (mode === 'profile') continue;
-      if (target.kind === 'echo') openRates.set(workload, saturated.opsPerSecond / 2);
-      const offered = openRates.get(workload) ?? saturated.opsPerSecond / 2;
-      progress(`${target.name}: ${workload} open loop at ${offered.toFixed(0)} ops/s`);
-      phases.push(await runPhase(server, generators, workload, 'open', offered, settings.phaseMs, commits));
+    if (echo !== undefined) await phaseOn(echo, 'mix', 'saturation', undefined, settings.warmupMs);
+    for (const target of tillgateTargets) {
+      const side = await startSide(target, runtime, cannedFile, profileDir);
+      const echoPhases: PhaseResult[] = [];
+      const phases: PhaseResult[] = [];
+      try {
+        await side.generators[0]?.request({ op: 'setup', fixture: settings.fixture }, replyMsMax);
+        await phaseOn(side, 'mix', 'saturation', undefined, settings.warmupMs);
+        for (const workload of workloads) {
+          progress(`${target.name}${echo === undefined ? '' : ' beside echo'}: ${workload} saturation`);
+          const echoSaturated = echo === undefined ? undefined : await phaseOn(echo, workload, 'saturation', undefined);
+          if (echoSaturated !== undefined) echoPhases.push(echoSaturated);
+          const saturated = await phaseOn(side, workload, 'saturation', undefined);
+          phases.push(saturated);
+          if (echo === undefined) continue;
+          const offered = (echoSaturated?.opsPerSecond ?? saturated.opsPerSecond) / 2;
+          progress(`${target.name} beside echo: ${workload} open loop at ${offered.toFixed(0)} ops/s`);
+          phases.push(await phaseOn(side, workload, 'open', offered));
+          echoPhases.push(await phaseOn(echo, workload, 'open', offered));
+        }
+      } finally {
+        await stopSide(side);
+      }
+      if (echo !== undefined) {
+        // One tillgate target (bench:ci): the echo row keeps its plain name.
+        const name = tillgateTargets.length === 1 ? 'echo' : `echo/${target.name}`;
+        results.push({ name, kind: 'echo', engine: undefined, shards: undefined, phases: echoPhases, ratios: {} });
+      }
+      results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases, ratios: echo === undefined ? {} : ratiosOf(phases, echoPhases) });
     }
   } finally {
-    await Promise.all(generators.map((generator) => generator.stop()));
-    await server.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (echo !== undefined) await stopSide(echo);
   }
-  return { name: target.name, kind: target.kind, engine: target.engine, shards: target.shards, phases, ratios: {} };
+  return results;
 }
 
 /** One real response per RPC from a throwaway node, for the echo server to answer with. */
@@ -223,11 +270,7 @@ async function main(): Promise<void> {
   try {
     progress('capturing real responses for the echo server');
     const canned = await captureCanned(runtime, cannedFile);
-    const openRates = new Map<Workload, number>();
-    const results: TargetResult[] = [];
-    for (const target of targets()) results.push(await measureTarget(target, runtime, cannedFile, openRates, profileDir));
-    const echo = results.find((result) => result.kind === 'echo');
-    for (const result of results) if (echo !== undefined && result !== echo) result.ratios = ratiosOf(result.phases, echo.phases);
+    const results = await measureAll(runtime, cannedFile, profileDir);
     finish(results, canned, runtime, profileDir);
   } finally {
     rmSync(scratch, { recursive: true, force: true });

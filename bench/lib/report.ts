@@ -52,12 +52,12 @@ export function textTable(report: BenchReport): string {
     if (rows.length === 0) continue;
     const offered = rows[0]?.phase?.offeredPerSecond;
     out.push('', `${key.title}${offered === undefined ? '' : ` (offered ${offered.toFixed(0)} ops/s)`}`);
-    out.push('target        ops/s   p50 ms   p99 ms  p999 ms  cpu µs/op  cpu µs/rpc  main  wrtr  cores  gen  mach  err  drop  c/commit | ÷echo: ops/s  cpu/rpc    p99');
+    out.push('target           ops/s   p50 ms   p99 ms  p999 ms  cpu µs/op  cpu µs/rpc  main  wrtr  cores  gen  mach  err  drop  c/commit | ÷echo: ops/s  cpu/rpc    p99');
     for (const { target, phase } of rows) {
       if (phase === undefined) continue;
       const ratio = (metric: string) => target.ratios[`${key.workload}.${key.loop}.${metric}`];
       out.push([
-        target.name.padEnd(10), fixed(phase.opsPerSecond, 0).padStart(8), fixed(phase.latencyMs.p50, 2).padStart(8), fixed(phase.latencyMs.p99, 2).padStart(8),
+        target.name.padEnd(13), fixed(phase.opsPerSecond, 0).padStart(8), fixed(phase.latencyMs.p50, 2).padStart(8), fixed(phase.latencyMs.p99, 2).padStart(8),
         fixed(phase.latencyMs.p999, 2).padStart(8), fixed(phase.cpuUsPerOp, 0).padStart(10), fixed(phase.cpuUsPerRpc, 0).padStart(11), fixed(phase.mainThreadCpuUsPerRpc, 0).padStart(5), fixed(phase.writerThreadsCpuUsPerRpc, 0).padStart(5), fixed(phase.serverCores, 2).padStart(6),
         fixed(phase.generatorCores, 1).padStart(4), fixed(phase.machineCores, 1).padStart(5), String(phase.errors).padStart(4), String(phase.droppedOperations).padStart(5), fixed(phase.commandsPerCommit, 1).padStart(9), '|', fixed(ratio('throughput'), 3).padStart(12), fixed(ratio('cpuPerRpc'), 3).padStart(8), fixed(ratio('p99'), 3).padStart(6),
       ].join(' '));
