@@ -5,7 +5,7 @@
  * transaction is flushed to disk. Batches run strictly one after another.
  */
 import { InvariantError, LedgerError } from './errors.js';
-import { bodyDigest, decodeEntry, encodeEntry } from './journal.js';
+import { EntryArena, bodyDigest, decodeEntry, encodeEntry } from './journal.js';
 import type { EntryType, JournalEntry, JournalHead } from './journal.js';
 import { limits } from './limits.js';
 import { LedgerReader } from './reader.js';
@@ -67,6 +67,8 @@ export class Ledger extends LedgerReader {
   private readonly clock: () => number;
   private readonly retentionMs: number;
   private readonly recordsMax: number;
+  /** The batch's stored journal entries; reset once the batch is committed (or dropped). */
+  private readonly arena = new EntryArena();
 
   private constructor(env: Environment, options: LedgerOptions) {
     super(env, { ...builtInPolicy, ...options.defaultPolicy });
@@ -97,6 +99,9 @@ export class Ledger extends LedgerReader {
       return Promise.resolve(this.executeBatch(envelopes));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      // LMDB has copied the batch's journal entries (or the batch was dropped): their memory is free.
+      this.arena.reset();
     }
   }
 
@@ -167,7 +172,7 @@ export class Ledger extends LedgerReader {
       const entry: JournalEntry = { seq, atMs: state.nowMs, type, idempotencyId, actor, storeId: output.storeId, ref: output.ref, deltas: output.deltas };
       if (output.decision !== undefined) entry.decision = output.decision;
       if (output.event !== undefined) entry.event = output.event;
-      const { bytes, hash } = encodeEntry(entry, state.head.hash);
+      const { bytes, hash } = encodeEntry(entry, state.head.hash, this.arena);
       tx.appendJournal(seq, bytes);
       const outcome: Outcome = { ok: true, result: output.result, replay: false, seq };
       if (digest !== undefined) {

@@ -37,3 +37,26 @@ test('batches submitted without waiting are decided on the state of the batches 
   t.like(reopened.getPosition('S1', 'A'), { sellable: 99 });
   t.deepEqual(reopened.verify().problems, []);
 });
+
+// Journal entries of a batch are cut from memory the ledger reuses batch after batch; a batch that
+// needs several chunks of it, and the batches after it, must still store every entry intact.
+test('batches whose journal entries span several reused memory chunks store every entry intact', async (t) => {
+  const path = tempDir(t);
+  const ledger = Ledger.open({ path });
+  t.teardown(() => ledger.close());
+  t.true((await ledger.execute(setupCommands(['S1'], ['A'], 1_000_000).map((c) => envelope(c)))).every((o) => o.ok));
+  const before = ledger.head().seq;
+  // About 450 bytes an entry: 2,000 entries need several 256 KiB chunks; the later, smaller
+  // batches reuse (and overwrite) the first chunk's memory.
+  for (const size of [2000, 300, 700]) {
+    const batch = Array.from({ length: size }, (_, index) => envelope(sale('S1', `R-${size}-${index}`, 'A', 1), 'T1', `sale-${size}-${index}`));
+    const outcomes = await ledger.execute(batch);
+    t.true(outcomes.every((outcome) => outcome.ok));
+  }
+  const entries = ledger.readJournal(before + 1);
+  t.is(entries.length, 3000);
+  t.deepEqual(entries.slice(0, 2).map((entry) => entry.ref), [{ receiptId: 'R-2000-0' }, { receiptId: 'R-2000-1' }]);
+  t.deepEqual(entries.at(-1)?.ref, { receiptId: 'R-700-699' });
+  const report = ledger.verify();
+  t.deepEqual(report.problems, []);
+});
