@@ -97,15 +97,15 @@ type PackedView = Buffer & { start: number; end: number };
  * Encodes an entry as stored: its chain hash, then its body. The body is packed behind 32
  * reserved bytes that first hold the previous hash, so the chain hash is taken over one
  * contiguous range (previous ‖ body) without a concatenation; the stored copy then gets the new
- * hash in those bytes. With an arena, the stored bytes live only until the arena is reset.
+ * hash in those bytes. The stored bytes live only until the arena is reset.
  */
-export function encodeEntry(entry: JournalEntry, previous: Buffer, arena?: EntryArena): { bytes: Buffer; hash: Buffer } {
+export function encodeEntry(entry: JournalEntry, previous: Buffer, arena: EntryArena): { bytes: Buffer; hash: Buffer } {
   if (previous.length !== hashBytes) throw new Error(`a chain hash is ${hashBytes} bytes, not ${previous.length}`);
   const packed = packr.pack(entry, REUSE_BUFFER_MODE | RESET_BUFFER_MODE | RESERVE_START_SPACE | hashBytes) as PackedView;
   packed.set(previous, packed.start);
   const stored = packed.subarray(packed.start, packed.end);
   const hash = oneShotHash('sha256', stored, 'buffer');
-  const bytes = arena === undefined ? Buffer.allocUnsafe(stored.length) : arena.take(stored.length);
+  const bytes = arena.take(stored.length);
   bytes.set(stored);
   bytes.set(hash, 0);
   return { bytes, hash };

@@ -140,8 +140,8 @@ export class Ledger extends LedgerReader {
       const message = this.fatal.message;
       return outcomes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
     }
+    // transactionSync has already dropped this thread's read snapshot: the next batch reads what was committed.
     this.tipHead = state.head;
-    this.env.root.resetReadTxn();
     return outcomes;
   }
 

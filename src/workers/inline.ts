@@ -16,7 +16,6 @@ interface InlineShard {
   ledger: Ledger;
   outbox: { envelope: unknown; resolve: (outcome: Outcome) => void }[];
   running: number;
-  batchesInFlight: number;
   scheduled: boolean;
   committedCommands: number;
   committedBatches: number;
@@ -35,7 +34,7 @@ export class InlineSink implements CommandSink {
     const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
     const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
       ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
-      outbox: [], running: 0, batchesInFlight: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
+      outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
     }));
     return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax);
   }
@@ -72,19 +71,17 @@ export class InlineSink implements CommandSink {
    */
   private drain(shard: InlineShard): void {
     shard.scheduled = false;
-    while (shard.outbox.length > 0 && shard.batchesInFlight < 1) {
-      const batch = shard.outbox.splice(0, limits.batchCommandsMax);
-      shard.running += batch.length;
-      shard.batchesInFlight += 1;
-      void shard.ledger.execute(batch.map((item) => item.envelope)).then((outcomes) => {
-        shard.running -= batch.length;
-        shard.batchesInFlight -= 1;
-        shard.committedCommands += batch.length;
-        shard.committedBatches += 1;
-        batch.forEach((item, index) => item.resolve(outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } }));
-        this.drain(shard);
-      });
-    }
+    // A batch is running while `running` counts its commands.
+    if (shard.outbox.length === 0 || shard.running > 0) return;
+    const batch = shard.outbox.splice(0, limits.batchCommandsMax);
+    shard.running = batch.length;
+    void shard.ledger.execute(batch.map((item) => item.envelope)).then((outcomes) => {
+      shard.running = 0;
+      shard.committedCommands += batch.length;
+      shard.committedBatches += 1;
+      batch.forEach((item, index) => item.resolve(outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } }));
+      this.drain(shard);
+    });
   }
 
   reader(storeId: string): LedgerReader {
