@@ -9,12 +9,11 @@
  * Env: BENCH_ROUNDS (5), BENCH_COMMANDS_1 (400), BENCH_COMMANDS_8 (1200), BENCH_COMMANDS_64 (2560), BENCH_COMMANDS_1024 (8192).
  * Results: printed as a table and written to bench/results/ledger.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { open } from 'lmdb';
 import { Ledger } from '../src/ledger/index.js';
 import type { Command, Envelope } from '../src/ledger/index.js';
+import { writerDurability } from '../src/ledger/storage.js';
+import { interleave, median, printTable, timed, withTempDir, writeResults } from './lib/micro.js';
 
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 5);
 const batchSizes = [1, 8, 64, 1024] as const;
@@ -78,142 +77,106 @@ interface RunResult {
   cpuUsPerCommand: number;
 }
 
-const cpuUsSince = (start: NodeJS.CpuUsage): number => {
-  const used = process.cpuUsage(start);
-  return used.user + used.system;
-};
+const perCommand = (run: { wallUs: number; cpuUs: number }, count: number): RunResult => ({ opsPerSecond: count / (run.wallUs / 1e6), cpuUsPerCommand: run.cpuUs / count });
 
-async function runLedger(envelopes: readonly Envelope[], batchSize: number): Promise<RunResult & { failed: number }> {
-  const path = mkdtempSync(join(tmpdir(), 'tillgate-bench-ledger-'));
-  const ledger = await openSetUpLedger(path);
-  let failed = 0;
-  try {
-    const startedCpu = process.cpuUsage();
-    const startedNs = process.hrtime.bigint();
-    for (let start = 0; start < envelopes.length; start += batchSize) {
-      const outcomes = await ledger.execute(envelopes.slice(start, start + batchSize));
-      failed += outcomes.filter((outcome) => !outcome.ok).length;
+function runLedger(envelopes: readonly Envelope[], batchSize: number): Promise<RunResult & { failed: number }> {
+  return withTempDir('tillgate-bench-ledger-', async (path) => {
+    const ledger = await openSetUpLedger(path);
+    try {
+      const run = await timed(async () => {
+        let failed = 0;
+        for (let start = 0; start < envelopes.length; start += batchSize) {
+          const outcomes = await ledger.execute(envelopes.slice(start, start + batchSize));
+          failed += outcomes.filter((outcome) => !outcome.ok).length;
+        }
+        return failed;
+      });
+      return { ...perCommand(run, envelopes.length), failed: run.value };
+    } finally {
+      await ledger.close();
     }
-    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    return { opsPerSecond: envelopes.length / seconds, cpuUsPerCommand: cpuUsSince(startedCpu) / envelopes.length, failed };
-  } finally {
-    await ledger.close();
-    rmSync(path, { recursive: true, force: true });
-  }
+  });
 }
 
-async function runRaw(count: number, valueBytes: number, batchSize: number): Promise<RunResult> {
-  const path = mkdtempSync(join(tmpdir(), 'tillgate-bench-raw-'));
-  const root = open({ path, mapSize: mapSizeBytes, overlappingSync: true, separateFlushed: true, noSync: false, useWritemap: false, compression: false, cache: false });
-  const db = root.openDB<Buffer, number>({ name: 'raw', encoding: 'binary', cache: false, compression: false });
-  const value = Buffer.alloc(valueBytes, 0x5a);
-  try {
-    const startedCpu = process.cpuUsage();
-    const startedNs = process.hrtime.bigint();
-    for (let start = 0; start < count; start += batchSize) {
-      const end = Math.min(count, start + batchSize);
-      // The ledger's commit: a synchronous durable transaction (fsynced before it returns).
-      root.transactionSync(() => {
-        for (let key = start; key < end; key += 1) db.putSync(key, value);
+function runRaw(count: number, valueBytes: number, batchSize: number): Promise<RunResult> {
+  return withTempDir('tillgate-bench-raw-', async (path) => {
+    const root = open({ path, mapSize: mapSizeBytes, ...writerDurability });
+    const db = root.openDB<Buffer, number>({ name: 'raw', encoding: 'binary', cache: false, compression: false });
+    const value = Buffer.alloc(valueBytes, 0x5a);
+    try {
+      const run = await timed(() => {
+        for (let start = 0; start < count; start += batchSize) {
+          const end = Math.min(count, start + batchSize);
+          // The ledger's commit: a synchronous durable transaction (fsynced before it returns).
+          root.transactionSync(() => {
+            for (let key = start; key < end; key += 1) db.putSync(key, value);
+          });
+        }
       });
+      return perCommand(run, count);
+    } finally {
+      await root.close();
     }
-    const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
-    return { opsPerSecond: count / seconds, cpuUsPerCommand: cpuUsSince(startedCpu) / count };
-  } finally {
-    await root.close();
-    rmSync(path, { recursive: true, force: true });
-  }
+  });
 }
 
 /** Mean stored journal entry (hash + body) for the mix, read from a calibration run's raw bytes. */
-async function journalEntryBytes(): Promise<number> {
-  const path = mkdtempSync(join(tmpdir(), 'tillgate-bench-calibrate-'));
-  const ledger = await openSetUpLedger(path);
-  const before = ledger.head().seq;
-  await ledger.execute(workload(256));
-  await ledger.close();
-  const root = open({ path, readOnly: true, maxDbs: 16 });
-  const journal = root.openDB<Buffer, number>({ name: 'journal', encoding: 'binary' });
-  let bytes = 0;
-  let entries = 0;
-  for (const { value } of journal.getRange({ start: before + 1 })) {
-    bytes += value.length;
-    entries += 1;
-  }
-  await root.close();
-  rmSync(path, { recursive: true, force: true });
-  return Math.round(bytes / entries);
+function journalEntryBytes(): Promise<number> {
+  return withTempDir('tillgate-bench-calibrate-', async (path) => {
+    const ledger = await openSetUpLedger(path);
+    const before = ledger.head().seq;
+    await ledger.execute(workload(256));
+    await ledger.close();
+    const root = open({ path, readOnly: true, maxDbs: 16 });
+    const journal = root.openDB<Buffer, number>({ name: 'journal', encoding: 'binary' });
+    let bytes = 0;
+    let entries = 0;
+    for (const { value } of journal.getRange({ start: before + 1 })) {
+      bytes += value.length;
+      entries += 1;
+    }
+    await root.close();
+    return Math.round(bytes / entries);
+  });
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 
 const valueBytes = await journalEntryBytes();
-interface Sample {
-  ledger: number[];
-  raw: number[];
-  ledgerCpu: number[];
-  rawCpu: number[];
-  failed: number;
-}
-const emptySample = (): Sample => ({ ledger: [], raw: [], ledgerCpu: [], rawCpu: [], failed: 0 });
-const samples = new Map<number, Sample>(batchSizes.map((size) => [size, emptySample()]));
+const samples = batchSizes.map((batchSize) => ({ batchSize, ledger: [] as RunResult[], raw: [] as RunResult[], failed: 0 }));
 const startedMs = Date.now();
 for (let round = 0; round < roundsCount; round += 1) {
-  for (const batchSize of batchSizes) {
-    const count = commandsBySize[batchSize];
-    const sample = samples.get(batchSize);
-    if (sample === undefined) continue;
-    // Alternate which side goes first, so neither always inherits a warm (or busy) disk.
-    const ledgerFirst = round % 2 === 0;
-    const runOne = async (side: 'ledger' | 'raw') => {
-      if (side === 'ledger') {
-        const result = await runLedger(workload(count), batchSize);
-        sample.ledger.push(result.opsPerSecond);
-        sample.ledgerCpu.push(result.cpuUsPerCommand);
+  for (const sample of samples) {
+    const count = commandsBySize[sample.batchSize];
+    await interleave(
+      round,
+      async () => {
+        const result = await runLedger(workload(count), sample.batchSize);
+        sample.ledger.push(result);
         sample.failed += result.failed;
-      } else {
-        const result = await runRaw(count, valueBytes, batchSize);
-        sample.raw.push(result.opsPerSecond);
-        sample.rawCpu.push(result.cpuUsPerCommand);
-      }
-    };
-    await runOne(ledgerFirst ? 'ledger' : 'raw');
-    await runOne(ledgerFirst ? 'raw' : 'ledger');
+      },
+      async () => {
+        sample.raw.push(await runRaw(count, valueBytes, sample.batchSize));
+      },
+    );
   }
   process.stderr.write(`round ${round + 1}/${roundsCount} done\n`);
 }
 
-const rows = batchSizes.map((batchSize) => {
-  const sample = samples.get(batchSize) ?? emptySample();
-  const ledgerOps = median(sample.ledger);
-  const rawOps = median(sample.raw);
+const rows = samples.map((sample) => {
+  const ledgerOps = median(sample.ledger.map((run) => run.opsPerSecond));
+  const rawOps = median(sample.raw.map((run) => run.opsPerSecond));
   return {
-    batchSize, commands: commandsBySize[batchSize], ledgerOpsPerSecond: Math.round(ledgerOps), rawOpsPerSecond: Math.round(rawOps), ratio: Number((ledgerOps / rawOps).toFixed(3)),
-    ledgerCpuUsPerCommand: Math.round(median(sample.ledgerCpu)), rawCpuUsPerCommand: Math.round(median(sample.rawCpu)),
-    ledgerSamples: sample.ledger.map(Math.round), rawSamples: sample.raw.map(Math.round), failedCommands: sample.failed,
+    batchSize: sample.batchSize, commands: commandsBySize[sample.batchSize], ledgerOpsPerSecond: Math.round(ledgerOps), rawOpsPerSecond: Math.round(rawOps), ratio: Number((ledgerOps / rawOps).toFixed(3)),
+    ledgerCpuUsPerCommand: Math.round(median(sample.ledger.map((run) => run.cpuUsPerCommand))), rawCpuUsPerCommand: Math.round(median(sample.raw.map((run) => run.cpuUsPerCommand))),
+    ledgerSamples: sample.ledger.map((run) => Math.round(run.opsPerSecond)), rawSamples: sample.raw.map((run) => Math.round(run.opsPerSecond)), failedCommands: sample.failed,
   };
 });
 
 console.log(`ledger vs raw lmdb puts (${valueBytes}-byte values, durable synchronous commits), median of ${roundsCount} interleaved rounds`);
-console.log('batch  commands  ledger ops/s  raw ops/s  ledger÷raw  ledger CPU µs/cmd  raw CPU µs/put');
-for (const row of rows) {
-  const cells = [
-    String(row.batchSize).padStart(5), String(row.commands).padStart(8), String(row.ledgerOpsPerSecond).padStart(12), String(row.rawOpsPerSecond).padStart(9),
-    row.ratio.toFixed(3).padStart(10), String(row.ledgerCpuUsPerCommand).padStart(17), String(row.rawCpuUsPerCommand).padStart(14),
-  ];
-  console.log(cells.join('  '));
-}
-const resultsDir = new URL('./results/', import.meta.url);
-mkdirSync(resultsDir, { recursive: true });
-const report = {
-  bench: 'ledger', at: new Date().toISOString(), node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown',
-  rounds: roundsCount, valueBytes, elapsedMs: Date.now() - startedMs, mix: 'sale, sale, authorize return, complete return', rows,
-};
-writeFileSync(new URL('ledger.json', resultsDir), `${JSON.stringify(report, null, 2)}\n`);
+printTable(
+  ['batch', 'commands', 'ledger ops/s', 'raw ops/s', 'ledger÷raw', 'ledger CPU µs/cmd', 'raw CPU µs/put'],
+  rows.map((row) => [String(row.batchSize), String(row.commands), String(row.ledgerOpsPerSecond), String(row.rawOpsPerSecond), row.ratio.toFixed(3), String(row.ledgerCpuUsPerCommand), String(row.rawCpuUsPerCommand)]),
+);
+writeResults('ledger', { rounds: roundsCount, valueBytes, elapsedMs: Date.now() - startedMs, mix: 'sale, sale, authorize return, complete return', rows });
 if (rows.some((row) => row.failedCommands > 0)) {
   console.error('some ledger commands failed: the workload is not what it claims to be');
   process.exitCode = 1;

@@ -92,9 +92,8 @@ interface CommitCounts {
   writerTicks: number;
 }
 
-/** Commands, commits and writer-thread CPU over all shards, from the node's control socket (undefined for the echo server). */
-async function commitCounts(dataDir: string, target: Target, pid: number): Promise<CommitCounts | undefined> {
-  if (target.kind !== 'tillgate') return undefined;
+/** Commands, commits and writer-thread CPU over all shards, from a tillgate node's control socket. */
+async function commitCounts(dataDir: string, pid: number): Promise<CommitCounts> {
   const answer = (await controlRequest(join(dataDir, 'tillgate.sock'), { command: 'status' })) as { status?: { shards?: { committedCommands: number; committedBatches: number; threadId?: number }[] } };
   const shards = answer.status?.shards ?? [];
   const writerTicks = shards.reduce((sum, shard) => sum + (shard.threadId === undefined ? 0 : threadCpuTicks(pid, shard.threadId)), 0);
@@ -119,17 +118,14 @@ async function runPhase(server: RunningServer, generators: readonly LoadGenerato
     if (reply.type !== 'summary') throw new Error(`expected a summary, got ${reply.type}`);
     return reply.summary;
   });
-  const phase = summarizePhase(workload, loop, offeredPerSecond, summaries, cpu);
-  if (commitsBefore !== undefined && commitsAfter !== undefined && commitsAfter.batches > commitsBefore.batches) {
-    phase.commandsPerCommit = Number(((commitsAfter.commands - commitsBefore.commands) / (commitsAfter.batches - commitsBefore.batches)).toFixed(1));
-    if (phase.rpcs > 0) phase.writerThreadsCpuUsPerRpc = Number((((commitsAfter.writerTicks - commitsBefore.writerTicks) * 1e6) / clockTicks / phase.rpcs).toFixed(1));
-  }
-  return phase;
+  const commitsDone = commitsBefore === undefined || commitsAfter === undefined ? undefined : {
+    commands: commitsAfter.commands - commitsBefore.commands, batches: commitsAfter.batches - commitsBefore.batches, writerTicks: commitsAfter.writerTicks - commitsBefore.writerTicks,
+  };
+  return summarizePhase(workload, loop, offeredPerSecond, summaries, { ...cpu, ...(commitsDone === undefined ? {} : { commits: commitsDone }) });
 }
 
 /** A running server with its own load generators and data directory. */
 interface Side {
-  target: Target;
   server: RunningServer;
   generators: LoadGenerator[];
   dataDir: string;
@@ -140,7 +136,9 @@ async function startSide(target: Target, runtime: Runtime, cannedFile: string, p
   const dataDir = mkdtempSync(join(tmpdir(), `tillgate-bench-${target.name}-`));
   const server = await startTarget(target, runtime, dataDir, cannedFile, profileDir);
   const generators = Array.from({ length: settings.generators }, (_, index) => LoadGenerator.start(index, runtime, server));
-  return { target, server, generators, dataDir, commits: () => commitCounts(dataDir, target, server.pid) };
+  // The echo server has no shards to count.
+  const commits = target.kind === 'tillgate' ? () => commitCounts(dataDir, server.pid) : () => Promise.resolve(undefined);
+  return { server, generators, dataDir, commits };
 }
 
 async function stopSide(side: Side): Promise<void> {
@@ -153,12 +151,38 @@ const phaseOn = (side: Side, workload: Workload, loop: Loop, offeredPerSecond: n
   runPhase(side.server, side.generators, workload, loop, offeredPerSecond, durationMs, side.commits);
 
 /**
- * Every tillgate target is measured beside the echo server, phase by phase: echo at saturation,
- * the target at saturation, then the target and echo in the open loop at half the echo's rate
- * just measured (A B B A, so a machine that gets busier or quieter during the pair moves both
- * sides alike). The echo server and its generators run for the whole bench; each target's ratios
- * are to the echo phases measured next to its own. On this shared VM, echo measured minutes apart
- * from the target moved its CPU per RPC by up to 2x, which moved the ratios with it.
+ * A target's phases, each measured beside the same phase on the echo server when there is one:
+ * echo at saturation, the target at saturation, then the target and echo in the open loop at half
+ * the echo's rate just measured (A B B A, so a machine that gets busier or quieter during the pair
+ * moves both sides alike). Without echo (--profile), saturation only.
+ */
+async function measurePhases(name: string, side: Side, echo: Side | undefined): Promise<{ phases: PhaseResult[]; echoPhases: PhaseResult[] }> {
+  const phases: PhaseResult[] = [];
+  const echoPhases: PhaseResult[] = [];
+  for (const workload of workloads) {
+    if (echo === undefined) {
+      progress(`${name}: ${workload} saturation`);
+      phases.push(await phaseOn(side, workload, 'saturation', undefined));
+      continue;
+    }
+    progress(`${name} beside echo: ${workload} saturation`);
+    const echoSaturated = await phaseOn(echo, workload, 'saturation', undefined);
+    const saturated = await phaseOn(side, workload, 'saturation', undefined);
+    const offered = echoSaturated.opsPerSecond / 2;
+    progress(`${name} beside echo: ${workload} open loop at ${offered.toFixed(0)} ops/s`);
+    const open = await phaseOn(side, workload, 'open', offered);
+    const echoOpen = await phaseOn(echo, workload, 'open', offered);
+    phases.push(saturated, open);
+    echoPhases.push(echoSaturated, echoOpen);
+  }
+  return { phases, echoPhases };
+}
+
+/**
+ * Every tillgate target, one at a time, beside the echo server, which runs (with its generators)
+ * for the whole bench; each target's ratios are to the echo phases measured next to its own. On
+ * this shared VM, echo measured minutes apart from the target moved its CPU per RPC by up to 2x,
+ * which moved the ratios with it.
  */
 async function measureAll(runtime: Runtime, cannedFile: string, profileDir: string | undefined): Promise<TargetResult[]> {
   const results: TargetResult[] = [];
@@ -168,32 +192,20 @@ async function measureAll(runtime: Runtime, cannedFile: string, profileDir: stri
     if (echo !== undefined) await phaseOn(echo, 'mix', 'saturation', undefined, settings.warmupMs);
     for (const target of tillgateTargets) {
       const side = await startSide(target, runtime, cannedFile, profileDir);
-      const echoPhases: PhaseResult[] = [];
-      const phases: PhaseResult[] = [];
+      let measured: { phases: PhaseResult[]; echoPhases: PhaseResult[] };
       try {
         await side.generators[0]?.request({ op: 'setup', fixture: settings.fixture }, replyMsMax);
         await phaseOn(side, 'mix', 'saturation', undefined, settings.warmupMs);
-        for (const workload of workloads) {
-          progress(`${target.name}${echo === undefined ? '' : ' beside echo'}: ${workload} saturation`);
-          const echoSaturated = echo === undefined ? undefined : await phaseOn(echo, workload, 'saturation', undefined);
-          if (echoSaturated !== undefined) echoPhases.push(echoSaturated);
-          const saturated = await phaseOn(side, workload, 'saturation', undefined);
-          phases.push(saturated);
-          if (echo === undefined) continue;
-          const offered = (echoSaturated?.opsPerSecond ?? saturated.opsPerSecond) / 2;
-          progress(`${target.name} beside echo: ${workload} open loop at ${offered.toFixed(0)} ops/s`);
-          phases.push(await phaseOn(side, workload, 'open', offered));
-          echoPhases.push(await phaseOn(echo, workload, 'open', offered));
-        }
+        measured = await measurePhases(target.name, side, echo);
       } finally {
         await stopSide(side);
       }
       if (echo !== undefined) {
         // One tillgate target (bench:ci): the echo row keeps its plain name.
         const name = tillgateTargets.length === 1 ? 'echo' : `echo/${target.name}`;
-        results.push({ name, kind: 'echo', engine: undefined, shards: undefined, phases: echoPhases, ratios: {} });
+        results.push({ name, kind: 'echo', engine: undefined, shards: undefined, phases: measured.echoPhases, ratios: {} });
       }
-      results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases, ratios: echo === undefined ? {} : ratiosOf(phases, echoPhases) });
+      results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases: measured.phases, ratios: ratiosOf(measured.phases, measured.echoPhases) });
     }
   } finally {
     if (echo !== undefined) await stopSide(echo);

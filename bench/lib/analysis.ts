@@ -83,6 +83,8 @@ export interface CpuWindow {
   machineBusyTicks: number;
   clockTicksPerSecond: number;
   wallMs: number;
+  /** A tillgate node's shards over the window: commands and commits, and the writer threads' CPU ticks. */
+  commits?: { commands: number; batches: number; writerTicks: number };
 }
 
 /** utime + stime of a process from the text of /proc/<pid>/stat (fields 14 and 15). */
@@ -124,7 +126,15 @@ export function summarizePhase(workload: Workload, loop: Loop, offeredPerSecond:
     serverCores: coresOf(cpu.ticksAfter - cpu.ticksBefore, cpu),
     generatorCores: coresOf(cpu.generatorTicks, cpu),
     machineCores: coresOf(cpu.machineBusyTicks, cpu),
+    ...commitFields(cpu, rpcs),
   };
+}
+
+function commitFields(cpu: CpuWindow, rpcs: number): Pick<PhaseResult, 'commandsPerCommit' | 'writerThreadsCpuUsPerRpc'> {
+  const commits = cpu.commits;
+  if (commits === undefined || commits.batches <= 0) return {};
+  const commandsPerCommit = round(commits.commands / commits.batches, 1);
+  return rpcs === 0 ? { commandsPerCommit } : { commandsPerCommit, writerThreadsCpuUsPerRpc: round((commits.writerTicks * 1e6) / cpu.clockTicksPerSecond / rpcs, 1) };
 }
 
 /** tillgate ÷ echo for one workload and loop; names are `${workload}.${loop}.${metric}`. */
