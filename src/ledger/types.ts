@@ -288,6 +288,11 @@ export const declineReasons = [
 ] as const;
 export type DeclineReason = (typeof declineReasons)[number];
 
+/** The reason a declined answer carries: its first declined line's, the one a register shows. */
+export function firstDeclineReason(lines: readonly { reason?: DeclineReason | undefined }[]): DeclineReason | undefined {
+  return lines.find((line) => line.reason !== undefined)?.reason;
+}
+
 export interface RefundAllocation {
   tenderType: TenderType;
   /** Index of the receipt tender refunded; -1 for store credit. */

@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { firstDeclineReason } from '../ledger/index.js';
 import type { AuthorizeResult } from '../ledger/index.js';
 
 const latencyBucketsSeconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -28,7 +29,7 @@ export class Metrics {
 
   /** Counts one authorization outcome, labelled by its decision and its first decline reason (NONE when none). */
   recordAuthorization(result: Pick<AuthorizeResult, 'decision' | 'lines'>): void {
-    this.returnAuthorizations.inc({ decision: result.decision, reason: result.lines.find((line) => line.reason !== undefined)?.reason ?? 'NONE' });
+    this.returnAuthorizations.inc({ decision: result.decision, reason: firstDeclineReason(result.lines) ?? 'NONE' });
   }
 
   /** Serves /metrics on host:port (port 0 picks one); resolves with the bound port. */

@@ -3,15 +3,18 @@
 import type {
   AuthorizeResult, Command, CompleteResult, Envelope, Outcome, ReturnLine, SaleLine, SaleResult, TenderType,
 } from '../ledger/index.js';
-import type { fixed } from './codec/index.js';
-import { lineDecisionCode, registerIdempotencyId, requestedQuantities, returnLineOf, saleLineOf } from './mapping.js';
-import { codeForDecision, codeForError, lineReasonFor, responseCodes } from './response-codes.js';
+import type { LineDecision, fixed } from './codec/index.js';
+import { registerIdempotencyId, returnLineDecisions, returnLineOf, saleLineDecisions, saleLineOf } from './mapping.js';
+import { codeForDecision, codeForError, responseCodes } from './response-codes.js';
 import type { ResponseCode } from './response-codes.js';
 import type { SessionState } from './translator.js';
 
 type FixedRequest = fixed.FixedRequest;
 type FixedReply = fixed.FixedReply;
 type FixedLineDecision = fixed.FixedLineDecision;
+
+/** A line decision as a fixed-v1 D record. */
+const decisionRecord = (decision: LineDecision): FixedLineDecision => ({ recordType: 'D', ...decision });
 
 export type FixedPlan =
   | { readonly kind: 'reply'; readonly reply: FixedReply; readonly signOn?: boolean }
@@ -60,12 +63,7 @@ function planSale(request: FixedRequest): FixedPlan {
   const respond = (outcome: Outcome): FixedReply => {
     if (!outcome.ok) return failure(request, outcome);
     const result = outcome.result as SaleResult;
-    const requested = requestedQuantities(request.items);
-    const decisions = result.lines.map((line): FixedLineDecision => ({
-      recordType: 'D', lineNo: line.lineNo, decision: lineDecisionCode(line.decision), reason: lineReasonFor(line.reason),
-      approvedQuantity: line.decision === 'APPROVED' ? requested.get(line.lineNo) ?? 0 : 0,
-    }));
-    return fixedReply(h.stan, codeForDecision(result.decision, result.lines.map((line) => line.reason)), '', decisions);
+    return fixedReply(h.stan, codeForDecision(result), '', saleLineDecisions(result, request.items).map(decisionRecord));
   };
   return { kind: 'command', envelope: envelopeOf(request, command), respond };
 }
@@ -87,11 +85,7 @@ function planAuthorize(request: FixedRequest): FixedPlan {
   const respond = (outcome: Outcome): FixedReply => {
     if (!outcome.ok) return failure(request, outcome, returnId);
     const result = outcome.result as AuthorizeResult;
-    const decisions = result.lines.map((line): FixedLineDecision => ({
-      recordType: 'D', lineNo: line.lineNo, decision: lineDecisionCode(line.decision),
-      reason: lineReasonFor(line.reason), approvedQuantity: line.approvedQuantity,
-    }));
-    return fixedReply(h.stan, codeForDecision(result.decision, result.lines.map((line) => line.reason)), returnId, decisions);
+    return fixedReply(h.stan, codeForDecision(result), returnId, returnLineDecisions(result).map(decisionRecord));
   };
   return { kind: 'command', envelope: envelopeOf(request, command), respond };
 }

@@ -1,7 +1,8 @@
 // Register items <-> ledger lines, shared by the ISO 8583 and fixed-v1 translators: both dialects
 // carry the same item fields, and a register must get the same ledger command from either.
-import type { LineDecision, ReturnLine, SaleLine } from '../ledger/index.js';
-import type { Disposition, LineDecisionCode } from './codec/index.js';
+import type { AuthorizeResult, LineDecision as LedgerLineDecision, ReturnLine, SaleLine, SaleResult } from '../ledger/index.js';
+import type { Disposition, LineDecision, LineDecisionCode } from './codec/index.js';
+import { lineReasonFor } from './response-codes.js';
 
 /** What both dialects' items hold. */
 interface RegisterItem {
@@ -32,11 +33,20 @@ export function returnLineOf(item: RegisterItem, disposition: Disposition, recei
   return line;
 }
 
-export function lineDecisionCode(decision: LineDecision): LineDecisionCode {
+function lineDecisionCode(decision: LedgerLineDecision): LineDecisionCode {
   return decision === 'APPROVED' ? 'A' : decision === 'DECLINED' ? 'D' : 'P';
 }
 
-/** A sale line's approved quantity is what the register asked for: lineNo -> requested quantity. */
-export function requestedQuantities(items: readonly RegisterItem[]): ReadonlyMap<number, number> {
-  return new Map(items.map((item) => [item.lineNo, item.quantity]));
+/** A sale reply's line decisions: an approved line is approved for what the register asked. */
+export function saleLineDecisions(result: SaleResult, items: readonly RegisterItem[]): LineDecision[] {
+  const requested = new Map(items.map((item) => [item.lineNo, item.quantity]));
+  return result.lines.map((line) => ({
+    lineNo: line.lineNo, decision: lineDecisionCode(line.decision), reason: lineReasonFor(line.reason),
+    approvedQuantity: line.decision === 'APPROVED' ? requested.get(line.lineNo) ?? 0 : 0,
+  }));
+}
+
+/** A return authorization reply's line decisions. */
+export function returnLineDecisions(result: AuthorizeResult): LineDecision[] {
+  return result.lines.map((line) => ({ lineNo: line.lineNo, decision: lineDecisionCode(line.decision), reason: lineReasonFor(line.reason), approvedQuantity: line.approvedQuantity }));
 }

@@ -1,6 +1,7 @@
 // The one table from ledger outcomes (decision, decline reasons, error codes) and gateway refusals
 // to ISO 8583 field 39 response codes. fixed-v1 replies use the same codes in their R record, and
 // the per-line reasons in field 48 (LR1) and fixed-v1 D records come from the same table.
+import { firstDeclineReason } from '../ledger/index.js';
 import type { DeclineReason, Decision } from '../ledger/index.js';
 
 /** Field 39 values tillgate sends, with their ISO 8583:1987 meaning as registers display it. */
@@ -79,10 +80,9 @@ const byErrorCode: Readonly<Record<string, ResponseCode>> = {
   UNSUPPORTED: '12',
 };
 
-export function codeForDecision(decision: Decision, reasons: readonly (DeclineReason | undefined)[]): ResponseCode {
-  if (decision !== 'DECLINED') return byDecision[decision];
-  // A declined transaction answers with its first line's reason: the one the register shows.
-  const first = reasons.find((reason) => reason !== undefined);
+export function codeForDecision(result: { decision: Decision; lines: readonly { reason?: DeclineReason | undefined }[] }): ResponseCode {
+  if (result.decision !== 'DECLINED') return byDecision[result.decision];
+  const first = firstDeclineReason(result.lines);
   return first === undefined ? byDecision.DECLINED : byDeclineReason[first];
 }
 

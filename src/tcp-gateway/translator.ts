@@ -11,8 +11,8 @@ import type {
 } from '../ledger/index.js';
 import { CodecError, decodeLineItems, encodeLineDecisions, lineItemLimitsDefault, maskPan } from './codec/index.js';
 import type { FieldValue, IsoMessage, LineDecision, LineItem } from './codec/index.js';
-import { lineDecisionCode, registerIdempotencyId, requestedQuantities, returnLineOf, saleLineOf } from './mapping.js';
-import { codeForDecision, codeForError, lineReasonFor } from './response-codes.js';
+import { registerIdempotencyId, returnLineDecisions, returnLineOf, saleLineDecisions, saleLineOf } from './mapping.js';
+import { codeForDecision, codeForError } from './response-codes.js';
 import type { ResponseCode } from './response-codes.js';
 
 export interface SessionState {
@@ -176,13 +176,7 @@ function planSale(request: IsoMessage, keys: Keys): IsoPlan {
   const respond = (outcome: Outcome): IsoMessage => {
     if (!outcome.ok) return failureAnswer(request, outcome);
     const result = outcome.result as SaleResult;
-    const requested = requestedQuantities(items);
-    const decisions = result.lines.map((line): LineDecision => {
-      const approved = line.decision === 'APPROVED';
-      return { lineNo: line.lineNo, decision: lineDecisionCode(line.decision), reason: lineReasonFor(line.reason), approvedQuantity: approved ? requested.get(line.lineNo) ?? 0 : 0 };
-    });
-    const code = codeForDecision(result.decision, result.lines.map((line) => line.reason));
-    return answer(request, code, new Map([[48, lr1(decisions)]]));
+    return answer(request, codeForDecision(result), new Map([[48, lr1(saleLineDecisions(result, items))]]));
   };
   return { kind: 'command', envelope: { idempotencyId: keys.idempotencyId, actor: { terminalId: keys.terminalId }, command }, respond };
 }
@@ -210,14 +204,9 @@ function planReturnAuthorization(request: IsoMessage, keys: Keys): IsoPlan {
   const respond = (outcome: Outcome): IsoMessage => {
     if (!outcome.ok) return failureAnswer(request, outcome);
     const result = outcome.result as AuthorizeResult;
-    const decisions = result.lines.map((line): LineDecision => ({
-      lineNo: line.lineNo, decision: lineDecisionCode(line.decision),
-      reason: lineReasonFor(line.reason), approvedQuantity: line.approvedQuantity,
-    }));
-    const code = codeForDecision(result.decision, result.lines.map((line) => line.reason));
-    const extra = new Map<number, FieldValue>([[4, field4(result.refundMinor)], [48, lr1(decisions)]]);
+    const extra = new Map<number, FieldValue>([[4, field4(result.refundMinor)], [48, lr1(returnLineDecisions(result))]]);
     if (result.decision !== 'DECLINED') extra.set(38, keys.stan);
-    return answer(request, code, extra);
+    return answer(request, codeForDecision(result), extra);
   };
   return { kind: 'command', envelope: { idempotencyId: keys.idempotencyId, actor: { terminalId: keys.terminalId }, command }, respond };
 }
