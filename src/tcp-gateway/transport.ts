@@ -179,7 +179,7 @@ export class Transport {
       this.connections.delete(connection);
       this.statsValue.connectionsOpen -= 1;
     });
-    if (this.stopping) this.closeWhenIdle(connection);
+    if (this.stopping) this.drain(connection);
   }
 
   private onData(connection: Connection, chunk: Buffer): void {
@@ -279,6 +279,8 @@ export class Transport {
     if (connection.draining) {
       // Frames already read were sent by a register that waits for their answers: they are
       // submitted and answered like any other (the pool outlives the gateway), then the socket ends.
+      // Reading stays suspended for good, so the slow-sender rule leaves the connection alone.
+      connection.readSuspended = true;
       if (!socket.isPaused()) socket.pause();
       if (connection.inflight === 0 && connection.pending.length === 0) {
         connection.closing = true;
@@ -326,14 +328,15 @@ export class Transport {
     if (elapsedMs < l.readWindowMs) return undefined;
     // Only a sender in the middle of a frame, and not held back by us (bounds, backpressure, a
     // drain), is judged on its rate.
-    const judged = connection.framer.bufferedBytes > 0 && !connection.readSuspended && !connection.closing && !connection.draining;
+    const judged = connection.framer.bufferedBytes > 0 && !connection.readSuspended && !connection.closing;
     const slow = judged && (connection.windowBytes * 1000) / elapsedMs < l.readBytesPerSecondMin;
     connection.windowStartMs = nowMs;
     connection.windowBytes = 0;
     return slow ? 'read_bytes_per_second_min' : undefined;
   }
 
-  private closeWhenIdle(connection: Connection): void {
+  /** Stops reading; answers what was read; then closes (updateReading's draining branch). */
+  private drain(connection: Connection): void {
     connection.draining = true;
     this.updateReading(connection);
   }
@@ -346,7 +349,7 @@ export class Transport {
   async close(graceMs: number): Promise<void> {
     this.stopping = true;
     const serversClosed = Promise.all(this.servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-    for (const connection of this.connections) this.closeWhenIdle(connection);
+    for (const connection of this.connections) this.drain(connection);
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     const drained = (async () => {
       while (this.rawSockets.size > 0) await new Promise((resolve) => setTimeout(resolve, 10));
