@@ -7,9 +7,9 @@
  * It reports the same summary shape as Simulation, so the harness aggregates both the same way.
  */
 import type { TillgateClient } from '../../src/client/index.js';
-import { TillgateError, pb } from '../../src/client/index.js';
-import { countInto, histogramIn, runOpenLoop, simulatedPriceMinor, simulatedSku, simulatedStoreId, summarize } from '../../src/simulate/index.js';
-import type { Histogram, SimulationSummary } from '../../src/simulate/index.js';
+import { pb } from '../../src/client/index.js';
+import { RunStats, runOpenLoop, simulatedPriceMinor, simulatedSku, simulatedStoreId } from '../../src/simulate/index.js';
+import type { SimulationSummary } from '../../src/simulate/index.js';
 import type { Fixture } from './protocol.js';
 
 /** Units per receipt line: a few dozen returns per receipt, as a busy store's order might see. */
@@ -42,13 +42,8 @@ export interface ReturnsLoopOptions {
 }
 
 export class ReturnsLoop {
-  private readonly histograms = new Map<string, Histogram>();
-  private readonly errors = new Map<string, number>();
-  private readonly outcomes = new Map<string, number>();
+  private readonly stats = new RunStats();
   private readonly terminals: Terminal[];
-  private operations = 0;
-  private rpcs = 0;
-  private dropped = 0;
 
   constructor(private readonly options: ReturnsLoopOptions) {
     this.terminals = Array.from({ length: options.terminals }, (_, index) => ({
@@ -61,9 +56,7 @@ export class ReturnsLoop {
     await Promise.all(this.terminals.map(async (terminal) => {
       for (let i = 0; i < this.options.receiptsPerTerminal; i += 1) await this.importReceipt(terminal);
     }));
-    this.histograms.clear();
-    this.errors.clear();
-    this.rpcs = 0;
+    this.stats.resetMeasurements();
   }
 
   async run(durationMs: number, ratePerSecond: number | undefined, inflightMax: number): Promise<SimulationSummary> {
@@ -74,11 +67,11 @@ export class ReturnsLoop {
         while (Date.now() < deadlineMs) await this.timedOperation(terminal, process.hrtime.bigint());
       }));
     } else await this.openLoop(startedMs, deadlineMs, ratePerSecond, inflightMax);
-    return this.summary(Date.now() - startedMs);
+    return this.stats.summary(Date.now() - startedMs);
   }
 
   private async openLoop(startedMs: number, deadlineMs: number, ratePerSecond: number, inflightMax: number): Promise<void> {
-    this.dropped += await runOpenLoop({
+    this.stats.dropped += await runOpenLoop({
       startedMs, deadlineMs, ratePerSecond, inflightMax, tickMs,
       start: (index, intendedNs) => this.timedOperation(this.terminals[index % this.terminals.length] as Terminal, intendedNs),
     });
@@ -88,8 +81,8 @@ export class ReturnsLoop {
   private async timedOperation(terminal: Terminal, intendedNs: bigint): Promise<void> {
     // An operation that could not even start (no receipt to return against) is not counted.
     if (!(await this.authorizeAndComplete(terminal))) return;
-    this.operations += 1;
-    this.histogram('operation').record(Number(process.hrtime.bigint() - intendedNs) / 1000);
+    this.stats.operations += 1;
+    this.stats.histogram('operation').record(Number(process.hrtime.bigint() - intendedNs) / 1000);
   }
 
   private async authorizeAndComplete(terminal: Terminal): Promise<boolean> {
@@ -98,15 +91,15 @@ export class ReturnsLoop {
     terminal.counter += 1;
     const returnId = `BR-${this.options.runId}-${terminal.id}-${terminal.counter}`;
     const client = this.options.client;
-    const authorized = await this.rpc('AuthorizeReturn', () => client.authorizeReturn({
+    const authorized = await this.stats.rpc('AuthorizeReturn', () => client.authorizeReturn({
       storeId: terminal.storeId, returnId, receiptId: claim.receiptId,
       lines: [{ lineNo: 1, receiptLineNo: claim.lineNo, sku: claim.sku, quantity: 1, disposition: pb.Bucket.BUCKET_SELLABLE }],
     }));
     const decision = authorized?.authorization?.decision;
     if (decision === undefined) return true;
-    this.count(this.outcomes, `return:${pb.Decision[decision]}`);
+    this.stats.countOutcome(`return:${pb.Decision[decision]}`);
     if (decision === pb.Decision.DECISION_DECLINED) return true;
-    await this.rpc('CompleteReturn', () => client.completeReturn({ storeId: terminal.storeId, returnId }));
+    await this.stats.rpc('CompleteReturn', () => client.completeReturn({ storeId: terminal.storeId, returnId }));
     return true;
   }
 
@@ -133,35 +126,10 @@ export class ReturnsLoop {
       return { lineNo: index + 1, sku, quantity: unitsPerLine, unitPriceMinor: priceOf(sku) };
     });
     const totalMinor = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
-    const imported = await this.rpc('ImportReceipt', () => this.options.client.importReceipt({
+    const imported = await this.stats.rpc('ImportReceipt', () => this.options.client.importReceipt({
       storeId: terminal.storeId, receiptId, channel: pb.Channel.CHANNEL_ONLINE, currency: 'USD', soldAtMs: Date.now() - 3600 * 1000,
       lines, tenders: [{ tenderType: pb.TenderType.TENDER_TYPE_CARD, amountMinor: totalMinor, cardMasked: '411111******1111' }],
     }));
     if (imported !== undefined) terminal.receipts.push({ receiptId, lines: lines.map((line) => ({ lineNo: line.lineNo, sku: line.sku, remaining: line.quantity })) });
-  }
-
-  private async rpc<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
-    const startedNs = process.hrtime.bigint();
-    this.rpcs += 1;
-    try {
-      return await call();
-    } catch (error) {
-      this.count(this.errors, error instanceof TillgateError ? `${name}:${error.reason}` : `${name}:${String(error)}`);
-      return undefined;
-    } finally {
-      this.histogram(name).record(Number(process.hrtime.bigint() - startedNs) / 1000);
-    }
-  }
-
-  private count(map: Map<string, number>, key: string): void {
-    countInto(map, key);
-  }
-
-  private histogram(name: string): Histogram {
-    return histogramIn(this.histograms, name);
-  }
-
-  private summary(durationMs: number): SimulationSummary {
-    return summarize({ durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs, histograms: this.histograms, outcomes: this.outcomes, errors: this.errors });
   }
 }

@@ -225,12 +225,11 @@ function validate(config: Config): Readonly<Config> {
   if (grpc.requireClientCert && grpc.clientCaFile === undefined) throw new ConfigError('grpc.requireClientCert needs grpc.clientCaFile');
   if (grpc.messageBytesMax < 1024 || grpc.messageBytesMax > 64 * 1024 * 1024) throw new ConfigError('grpc.messageBytesMax must be from 1 KiB to 64 MiB');
   if (grpc.keepaliveTimeMs < 10_000) throw new ConfigError('grpc.keepaliveTimeMs must be at least 10000 (clients reject more aggressive pings)');
-  if (config.tcp.port !== undefined && config.tcp.port > 65535) throw new ConfigError(`tcp.port ${config.tcp.port} is not a TCP port`);
-  if (config.tcp.port !== undefined && !config.tcp.tls && !isLoopback(config.tcp.host)) {
-    throw new ConfigError(`plaintext register traffic (tcp.tls false) is allowed only on a loopback host, not ${config.tcp.host}`);
-  }
+  // The register gateway's settings count only when it listens.
   if (config.tcp.port !== undefined) {
     const tcp = config.tcp;
+    if (config.tcp.port > 65535) throw new ConfigError(`tcp.port ${config.tcp.port} is not a TCP port`);
+    if (!tcp.tls && !isLoopback(tcp.host)) throw new ConfigError(`plaintext register traffic (tcp.tls false) is allowed only on a loopback host, not ${tcp.host}`);
     if (tcp.requireClientCert && tcp.clientCaFile === undefined) throw new ConfigError('tcp.requireClientCert needs tcp.clientCaFile');
     // Registers are not asked for a certificate unless one is required, so a CA alone would protect nothing.
     if (tcp.clientCaFile !== undefined && !tcp.requireClientCert) throw new ConfigError('tcp.clientCaFile without tcp.requireClientCert authenticates no register: set tcp.requireClientCert too');

@@ -86,12 +86,7 @@ function chooseOperation(): Operation {
 }
 
 export class Simulation {
-  private readonly histograms = new Map<string, Histogram>();
-  private readonly outcomes = new Map<string, number>();
-  private readonly errors = new Map<string, number>();
-  private operations = 0;
-  private dropped = 0;
-  private rpcs = 0;
+  private readonly stats = new RunStats();
   private readonly runId = randomUUID().slice(0, 8);
   private readonly skus: string[];
   private readonly storeIds: string[];
@@ -99,29 +94,6 @@ export class Simulation {
   constructor(private readonly options: SimulateOptions) {
     this.skus = Array.from({ length: options.skus }, (_, i) => skuName(i));
     this.storeIds = Array.from({ length: options.stores }, (_, i) => simulatedStoreId(i, options.storePrefix));
-  }
-
-  private count(map: Map<string, number>, key: string): void {
-    countInto(map, key);
-  }
-
-  private histogram(name: string): Histogram {
-    return histogramIn(this.histograms, name);
-  }
-
-  /** Times one RPC; an error is counted by its reason and swallowed (the operation ends). */
-  private async rpc<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
-    const startedNs = process.hrtime.bigint();
-    this.rpcs += 1;
-    try {
-      const result = await call();
-      this.histogram(name).record(Number(process.hrtime.bigint() - startedNs) / 1000);
-      return result;
-    } catch (error) {
-      this.histogram(name).record(Number(process.hrtime.bigint() - startedNs) / 1000);
-      this.count(this.errors, error instanceof TillgateError ? `${name}:${error.reason}` : `${name}:${String(error)}`);
-      return undefined;
-    }
   }
 
   /** Creates what is missing: stores, SKUs, stock, and past receipts to return against. */
@@ -163,7 +135,7 @@ export class Simulation {
       });
       const receiptId = this.nextId(terminal, 'PAST');
       const totalMinor = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
-      const imported = await this.rpc('ImportReceipt', () => this.options.client.importReceipt({
+      const imported = await this.stats.rpc('ImportReceipt', () => this.options.client.importReceipt({
         storeId: terminal.storeId, receiptId, channel: pb.Channel.CHANNEL_ONLINE, currency: 'USD', soldAtMs: Date.now() - 24 * 3600 * 1000,
         lines, tenders: [{ tenderType: pb.TenderType.TENDER_TYPE_CARD, amountMinor: totalMinor, cardMasked: '411111******1111' }],
       }));
@@ -174,12 +146,12 @@ export class Simulation {
   private async runOperation(terminal: Terminal, operation: Operation): Promise<void> {
     const receipt = terminal.receipts.length === 0 ? undefined : pick(terminal.receipts);
     if (operation === 'lookup') {
-      await this.rpc('GetStock', () => this.options.client.getStock({ storeId: terminal.storeId, sku: pick(this.skus) }));
-      this.count(this.outcomes, 'lookup');
+      await this.stats.rpc('GetStock', () => this.options.client.getStock({ storeId: terminal.storeId, sku: pick(this.skus) }));
+      this.stats.countOutcome('lookup');
     } else if (operation === 'sale' || receipt === undefined) await this.sale(terminal);
     else if (operation === 'nonReceipted') await this.nonReceipted(terminal);
     else await this.returnAgainst(terminal, receipt, operation);
-    this.operations += 1;
+    this.stats.operations += 1;
   }
 
   private async sale(terminal: Terminal): Promise<void> {
@@ -190,12 +162,12 @@ export class Simulation {
     });
     const totalMinor = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceMinor, 0);
     const receiptId = this.nextId(terminal, 'R');
-    const response = await this.rpc('RecordSale', () => this.options.client.recordSale({
+    const response = await this.stats.rpc('RecordSale', () => this.options.client.recordSale({
       storeId: terminal.storeId, receiptId, channel: pb.Channel.CHANNEL_STORE, currency: 'USD', lines,
       tenders: [{ tenderType: pb.TenderType.TENDER_TYPE_CARD, amountMinor: totalMinor, cardMasked: '411111******1111' }],
     }));
     if (response === undefined) return;
-    this.count(this.outcomes, `sale:${pb.Decision[response.decision]}`);
+    this.stats.countOutcome(`sale:${pb.Decision[response.decision]}`);
     if (response.decision === pb.Decision.DECISION_APPROVED) {
       terminal.receipts.push({ receiptId, lines });
       if (terminal.receipts.length > receiptsPerTerminalMax) terminal.receipts.shift();
@@ -205,20 +177,20 @@ export class Simulation {
   private async nonReceipted(terminal: Terminal): Promise<void> {
     const sku = pick(this.skus);
     const returnId = this.nextId(terminal, 'NR');
-    const authorized = await this.rpc('AuthorizeReturn', () => this.options.client.authorizeReturn({
+    const authorized = await this.stats.rpc('AuthorizeReturn', () => this.options.client.authorizeReturn({
       storeId: terminal.storeId, returnId, lines: [{ lineNo: 1, sku, quantity: 1, unitRefundMinor: 300, disposition: pb.Bucket.BUCKET_QUARANTINE }],
     }));
     if (authorized?.authorization === undefined) return;
     this.countAuthorization(authorized.authorization);
     if (authorized.authorization.decision !== pb.Decision.DECISION_DECLINED) {
-      await this.rpc('CompleteReturn', () => this.options.client.completeReturn({ storeId: terminal.storeId, returnId }));
+      await this.stats.rpc('CompleteReturn', () => this.options.client.completeReturn({ storeId: terminal.storeId, returnId }));
     }
   }
 
   private countAuthorization(authorization: pb.ReturnAuthorization): void {
     const reason = authorization.lines.find((line) => line.reason !== pb.DeclineReason.DECLINE_REASON_UNSPECIFIED)?.reason;
     const suffix = reason === undefined ? '' : `:${pb.DeclineReason[reason]}`;
-    this.count(this.outcomes, `return:${pb.Decision[authorization.decision]}${suffix}`);
+    this.stats.countOutcome(`return:${pb.Decision[authorization.decision]}${suffix}`);
   }
 
   private async returnAgainst(terminal: Terminal, receipt: SoldReceipt, operation: Operation): Promise<void> {
@@ -230,22 +202,22 @@ export class Simulation {
     }));
     if (operation === 'exchange') {
       const sku = pick(this.skus);
-      const response = await this.rpc('Exchange', () => client.exchange({
+      const response = await this.stats.rpc('Exchange', () => client.exchange({
         storeId: terminal.storeId, returnId, receiptId: receipt.receiptId, lines,
         replacement: { receiptId: this.nextId(terminal, 'X'), lines: [{ lineNo: 1, sku, quantity: 1, unitPriceMinor: priceOf(sku) }] },
       }));
       if (response?.authorization !== undefined) this.countAuthorization(response.authorization);
       return;
     }
-    const authorized = await this.rpc('AuthorizeReturn', () => client.authorizeReturn({ storeId: terminal.storeId, returnId, receiptId: receipt.receiptId, lines }));
+    const authorized = await this.stats.rpc('AuthorizeReturn', () => client.authorizeReturn({ storeId: terminal.storeId, returnId, receiptId: receipt.receiptId, lines }));
     if (authorized?.authorization === undefined) return;
     this.countAuthorization(authorized.authorization);
     if (authorized.authorization.decision === pb.Decision.DECISION_DECLINED) {
       terminal.receipts = terminal.receipts.filter((candidate) => candidate !== receipt);
       return;
     }
-    if (operation === 'authorizeVoid') await this.rpc('VoidReturn', () => client.voidReturn({ storeId: terminal.storeId, returnId, reason: 'customer changed mind' }));
-    else await this.rpc('CompleteReturn', () => client.completeReturn({ storeId: terminal.storeId, returnId }));
+    if (operation === 'authorizeVoid') await this.stats.rpc('VoidReturn', () => client.voidReturn({ storeId: terminal.storeId, returnId, reason: 'customer changed mind' }));
+    else await this.stats.rpc('CompleteReturn', () => client.completeReturn({ storeId: terminal.storeId, returnId }));
   }
 
   /** Runs the mix for the duration and returns the summary. */
@@ -253,9 +225,7 @@ export class Simulation {
     if (this.options.skipSetup !== true) await this.setup();
     const terminals = Array.from({ length: this.options.terminals }, (_, i) => this.newTerminal(i));
     await Promise.all(terminals.map((terminal) => this.seedReceipts(terminal, 3)));
-    this.histograms.clear();
-    this.rpcs = 0;
-    this.errors.clear();
+    this.stats.resetMeasurements();
     const startedMs = Date.now();
     const deadlineMs = startedMs + this.options.durationMs;
     const progress = this.startProgress(startedMs);
@@ -268,13 +238,13 @@ export class Simulation {
     } finally {
       clearInterval(progress);
     }
-    return this.summary(Date.now() - startedMs);
+    return this.stats.summary(Date.now() - startedMs);
   }
 
   private async timedOperation(terminal: Terminal, intendedNs: bigint): Promise<void> {
     await this.runOperation(terminal, chooseOperation());
     // Measured from the intended start, so a backed-up open loop shows its queueing delay.
-    this.histogram('operation').record(Number(process.hrtime.bigint() - intendedNs) / 1000);
+    this.stats.histogram('operation').record(Number(process.hrtime.bigint() - intendedNs) / 1000);
   }
 
   private async openLoop(terminals: Terminal[], startedMs: number, deadlineMs: number, ratePerSecond: number): Promise<void> {
@@ -282,7 +252,7 @@ export class Simulation {
       startedMs, deadlineMs, ratePerSecond, inflightMax: this.options.inflightMax ?? 1024,
       start: (index, intendedNs) => this.timedOperation(terminals[index % terminals.length] as Terminal, intendedNs),
     });
-    this.dropped += dropped;
+    this.stats.dropped += dropped;
   }
 
   private startProgress(startedMs: number): NodeJS.Timeout {
@@ -290,30 +260,64 @@ export class Simulation {
     return setInterval(() => {
       const elapsedMs = Date.now() - startedMs;
       this.options.onProgress?.({
-        elapsedMs, operations: this.operations, errors: [...this.errors.values()].reduce((a, b) => a + b, 0),
-        opsPerSecond: Math.round((this.operations * 1000) / Math.max(1, elapsedMs)), p99Ms: this.histogram('operation').quantileUs(0.99) / 1000,
+        elapsedMs, operations: this.stats.operations, errors: [...this.stats.errors.values()].reduce((a, b) => a + b, 0),
+        opsPerSecond: Math.round((this.stats.operations * 1000) / Math.max(1, elapsedMs)), p99Ms: this.stats.histogram('operation').quantileUs(0.99) / 1000,
       });
     }, interval);
   }
+}
 
-  private summary(durationMs: number): SimulationSummary {
+/**
+ * What one run counts: each RPC timed by name, errors by RPC and reason, outcomes, operations;
+ * shared by Simulation and the benchmark's returns loop, which report the same summary.
+ */
+export class RunStats {
+  readonly histograms = new Map<string, Histogram>();
+  readonly outcomes = new Map<string, number>();
+  readonly errors = new Map<string, number>();
+  operations = 0;
+  dropped = 0;
+  rpcs = 0;
+
+  /** The named histogram, created on first use. */
+  histogram(name: string): Histogram {
+    let histogram = this.histograms.get(name);
+    if (histogram === undefined) {
+      histogram = new Histogram();
+      this.histograms.set(name, histogram);
+    }
+    return histogram;
+  }
+
+  countOutcome(key: string): void {
+    this.outcomes.set(key, (this.outcomes.get(key) ?? 0) + 1);
+  }
+
+  /** Forgets the RPCs and errors of setup and seeding, before the measured window. */
+  resetMeasurements(): void {
+    this.histograms.clear();
+    this.errors.clear();
+    this.rpcs = 0;
+  }
+
+  /** Times one RPC; an error is counted by its reason and swallowed (the operation ends). */
+  async rpc<T>(name: string, call: () => Promise<T>): Promise<T | undefined> {
+    const startedNs = process.hrtime.bigint();
+    this.rpcs += 1;
+    try {
+      return await call();
+    } catch (error) {
+      const key = error instanceof TillgateError ? `${name}:${error.reason}` : `${name}:${String(error)}`;
+      this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+      return undefined;
+    } finally {
+      this.histogram(name).record(Number(process.hrtime.bigint() - startedNs) / 1000);
+    }
+  }
+
+  summary(durationMs: number): SimulationSummary {
     return summarize({ durationMs, operations: this.operations, droppedOperations: this.dropped, rpcs: this.rpcs, histograms: this.histograms, outcomes: this.outcomes, errors: this.errors });
   }
-}
-
-/** Adds one to a named counter. */
-export function countInto(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
-}
-
-/** The named histogram of a run, created on first use. */
-export function histogramIn(histograms: Map<string, Histogram>, name: string): Histogram {
-  let histogram = histograms.get(name);
-  if (histogram === undefined) {
-    histogram = new Histogram();
-    histograms.set(name, histogram);
-  }
-  return histogram;
 }
 
 /**

@@ -14,7 +14,6 @@ export interface RegisterClientOptions {
   dialect: Dialect;
   framing?: Framing;
   headerCountsItself?: boolean;
-  /** Trust this CA and speak TLS. */
   /** TLS: the CA the gateway's certificate chains to; cert and key for mutual TLS where required. */
   tls?: { ca: Buffer; servername?: string; cert?: Buffer; key?: Buffer };
   /** How long a request waits for its response. */
@@ -57,10 +56,7 @@ export class RegisterClient {
     return new Promise((resolve, reject) => {
       const socket: Socket = options.tls === undefined
         ? connectTcp({ host: options.host, port: options.port, noDelay: true })
-        : connectTls({
-          host: options.host, port: options.port, ca: options.tls.ca, servername: options.tls.servername ?? 'localhost',
-          ...(options.tls.cert === undefined ? {} : { cert: options.tls.cert }), ...(options.tls.key === undefined ? {} : { key: options.tls.key }),
-        });
+        : connectTls({ host: options.host, port: options.port, ...options.tls, servername: options.tls.servername ?? 'localhost' });
       const ready = options.tls === undefined ? 'connect' : 'secureConnect';
       socket.once(ready, () => {
         socket.off('error', reject);
