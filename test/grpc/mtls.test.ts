@@ -2,6 +2,7 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { status } from '@grpc/grpc-js';
 import { TillgateError } from '../../src/client/index.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { getDialect } from '../../src/tcp-gateway/codec/index.js';
 import { RegisterClient } from '../../src/tcp-gateway/client.js';
 import { clientPki } from '../helpers/mtls.js';
@@ -50,8 +51,7 @@ test('with tcp.requireClientCert, a register is served only with a client certif
   t.is(await attempt(pki.trusted), '00');
 });
 
-test('register mutual TLS settings are checked at start', async (t) => {
-  const { loadConfig, ConfigError } = await import('../../src/config/index.js');
+test('register mutual TLS settings are checked at start', (t) => {
   const base = { dataDir: tempDir(t), 'tcp.port': 0, 'tcp.host': '127.0.0.1' };
   t.throws(() => loadConfig({ flags: { ...base, 'tcp.requireClientCert': true } }), { instanceOf: ConfigError, message: /tcp.requireClientCert needs tcp.clientCaFile/ });
   t.throws(() => loadConfig({ flags: { ...base, 'tcp.clientCaFile': '/x.pem' } }), { instanceOf: ConfigError, message: /authenticates no register/ });

@@ -112,13 +112,8 @@ test('graceful close answers every request already read, queued or in flight, th
   });
   // Sales go through the pool (asynchronously), so frames past the in-flight bound wait, read but
   // not yet submitted, when the close begins.
-  const sale = (i: number) => iso('0200', {
-    3: '000000', 4: '000000000250', 7: '1128101530', 11: String(i + 1).padStart(6, '0'), 37: `GC${i}`, 41: 'TERM0001', 42: storeId, 49: '978',
-    48: items({ lineNo: 1, sku: skus[1], quantity: 1, unitPrice: 250 }),
-  });
-  const signOn = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '999999', 70: '001' }), getIsoDialect('iso87-ascii')!));
-  const frames = Array.from({ length: count }, (_, i) => framer.frame(encode(sale(i), getIsoDialect('iso87-ascii')!)));
-  socket.write(Buffer.concat([signOn, ...frames]));
+  const frames = Array.from({ length: count }, (_, i) => saleFrame(i + 1, `GC${i}`));
+  socket.write(Buffer.concat([signOnFrame(), ...frames]));
   while (node.gateway.stats().framesIn < 1) await new Promise((resolve) => setTimeout(resolve, 5));
   const closed = closedWithin(socket, 5000);
   await node.gateway.close(3000);
@@ -145,13 +140,21 @@ function slowSink(delayMs: number): (pool: ShardPool) => CommandSink {
   });
 }
 
-function signedOnSale(i: number): Buffer {
-  const signOn = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '999999', 70: '001' }), getIsoDialect('iso87-ascii')!));
-  const sale = framer.frame(encode(iso('0200', {
-    3: '000000', 4: '000000000250', 7: '1128101530', 11: String(i).padStart(6, '0'), 37: `SLOW${i}`, 41: 'TERM0001', 42: storeId, 49: '978',
+/** A sign-on, framed for the iso87-ascii listener. */
+function signOnFrame(): Uint8Array {
+  return framer.frame(encode(iso('0800', { 7: '1128101530', 11: '999999', 70: '001' }), getIsoDialect('iso87-ascii')!));
+}
+
+/** A one-unit sale of the second SKU, framed for the iso87-ascii listener. */
+function saleFrame(stan: number, receiptId: string): Uint8Array {
+  return framer.frame(encode(iso('0200', {
+    3: '000000', 4: '000000000250', 7: '1128101530', 11: String(stan).padStart(6, '0'), 37: receiptId, 41: 'TERM0001', 42: storeId, 49: '978',
     48: items({ lineNo: 1, sku: skus[1], quantity: 1, unitPrice: 250 }),
   }), getIsoDialect('iso87-ascii')!));
-  return Buffer.concat([signOn, sale]);
+}
+
+function signedOnSale(i: number): Buffer {
+  return Buffer.concat([signOnFrame(), saleFrame(i, `SLOW${i}`)]);
 }
 
 test('a connection draining for a graceful stop is not cut as a slow sender while its answer is pending', async (t) => {
