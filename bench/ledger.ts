@@ -11,8 +11,9 @@
  */
 import { open } from 'lmdb';
 import { Ledger } from '../src/ledger/index.js';
-import type { Command, Envelope } from '../src/ledger/index.js';
+import type { Envelope } from '../src/ledger/index.js';
 import { writerDurability } from '../src/ledger/storage.js';
+import { benchPolicy, setupCommands, workload } from './lib/ledger-workload.js';
 import { interleave, median, printTable, timed, withTempDir, writeResults } from './lib/micro.js';
 
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -25,48 +26,10 @@ const commandsBySize: Record<(typeof batchSizes)[number], number> = {
 };
 const mapSizeBytes = 4 * 1024 ** 3;
 
-/** Sale, sale, authorize a return of the first sale, complete it: half sales, half two-phase returns. */
-function workload(count: number): Envelope[] {
-  const envelopes: Envelope[] = [];
-  const actor = { terminalId: 'BENCH-1' };
-  for (let index = 0; envelopes.length < count; index += 1) {
-    const quad = Math.floor(index / 4);
-    let command: Command;
-    switch (index % 4) {
-      case 0:
-      case 1: {
-        const receiptId = `R-${quad}-${index % 4}`;
-        const unitPriceMinor = 199 + (index % 37) * 10;
-        command = {
-          type: 'RecordSale', storeId: 'S1', receiptId, channel: 'STORE', currency: 'USD', customerToken: `C-${index % 97}`,
-          lines: [{ lineNo: 1, sku: 'A', quantity: 2, unitPriceMinor }, { lineNo: 2, sku: 'B', quantity: 1, unitPriceMinor: 999 }],
-          tenders: [{ tenderType: 'CARD', amountMinor: 2 * unitPriceMinor + 999, cardMasked: '411111******1111' }],
-        };
-        break;
-      }
-      case 2:
-        command = {
-          type: 'AuthorizeReturn', storeId: 'S1', returnId: `RET-${quad}`, receiptId: `R-${quad}-0`,
-          lines: [{ lineNo: 1, receiptLineNo: 1, sku: 'A', quantity: 1, disposition: 'SELLABLE' }],
-        };
-        break;
-      default:
-        command = { type: 'CompleteReturn', storeId: 'S1', returnId: `RET-${quad}` };
-    }
-    envelopes.push({ idempotencyId: `bench-${index}`, actor, command });
-  }
-  return envelopes;
-}
-
 async function openSetUpLedger(path: string): Promise<Ledger> {
-  const ledger = Ledger.open({ path, mapSizeBytes, defaultPolicy: { velocityReturnsMax: 0 } });
-  const setup: Command[] = [
-    { type: 'UpsertStore', storeId: 'S1', name: 'Bench', currency: 'USD' },
-    { type: 'UpsertSku', sku: 'A', description: 'a', returnable: true, returnWindowDays: 0 },
-    { type: 'UpsertSku', sku: 'B', description: 'b', returnable: true, returnWindowDays: 0 },
-    ...Array.from({ length: 20 }, (_, i): Command => ({ type: 'ReceiveStock', storeId: 'S1', sku: i % 2 === 0 ? 'A' : 'B', bucket: 'SELLABLE', quantity: 1_000_000, reference: `PO-${i}` })),
-  ];
-  const outcomes = await ledger.execute(setup.map((command, index) => ({ idempotencyId: `setup-${index}`, actor: {}, command })));
+  const ledger = Ledger.open({ path, mapSizeBytes, defaultPolicy: benchPolicy });
+  const { skus, perStore } = setupCommands(['S1']);
+  const outcomes = await ledger.execute([...skus, ...perStore].map((command, index) => ({ idempotencyId: `setup-${index}`, actor: {}, command })));
   if (outcomes.some((outcome) => !outcome.ok)) throw new Error(`setup failed: ${JSON.stringify(outcomes)}`);
   return ledger;
 }

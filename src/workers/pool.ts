@@ -329,11 +329,11 @@ export class ShardPool implements CommandSink {
 
 const writerEntry = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
 
-const workerRefusedFlags = ['--inspect', '--perf', '--max-semi-space-size', '--max-old-space-size', '--stack-size'];
+const workerRefusedFlags = ['--inspect', '--perf', '--log', '--trace', '--max-semi-space-size', '--max-old-space-size', '--stack-size'];
 
 /** Starts a worker entry; under tsx (tests, development) through the loader shim. */
 export function startWorker(entry: URL, data: object, name: string): Worker {
-  // Workers refuse process-wide and V8 heap flags (inspector, perf maps, heap sizes): a perf map
+  // Workers refuse process-wide and V8 heap flags (inspector, perf maps, V8 logs and traces, heap sizes): a perf map
   // covers every thread anyway, and heap sizes would go in resourceLimits.
   const options = { execArgv: process.execArgv.filter((arg) => !workerRefusedFlags.some((prefix) => arg.startsWith(prefix))), name };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, workerData: data });
