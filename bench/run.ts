@@ -35,7 +35,8 @@ const envNumber = (name: string, fallback: number) => (process.env[name] === und
 const settings = {
   mode,
   phaseMs: envNumber('BENCH_PHASE_MS', mode === 'ci' ? 4000 : 10_000),
-  warmupMs: envNumber('BENCH_WARMUP_MS', mode === 'ci' ? 1500 : 3000),
+  /** Per workload, at saturation, before a server's first measured phase (see warmUp). */
+  warmupMs: envNumber('BENCH_WARMUP_MS', mode === 'ci' ? 3000 : 5000),
   generators: envNumber('BENCH_GENERATORS', 2),
   terminalsPerGenerator: envNumber('BENCH_TERMINALS', 16),
   /** Open loop: operations in flight per generator at most; past it an operation is dropped (and counted). */
@@ -151,6 +152,16 @@ const phaseOn = (side: Side, workload: Workload, loop: Loop, offeredPerSecond: n
   runPhase(side.server, side.generators, workload, loop, offeredPerSecond, durationMs, side.commits);
 
 /**
+ * Every workload at saturation, unmeasured, before a server's first measured phase. A fresh
+ * server's V8 keeps compiling (on helper threads whose CPU the server's accounting includes) for
+ * seconds after each new workload starts, and a tillgate server compiles the ledger once per writer
+ * thread: warming one workload only left the other's compilation inside its measured phases.
+ */
+async function warmUp(side: Side): Promise<void> {
+  for (const workload of workloads) await phaseOn(side, workload, 'saturation', undefined, settings.warmupMs);
+}
+
+/**
  * A target's phases, each measured beside the same phase on the echo server when there is one:
  * echo at saturation, the target at saturation, then the target and echo in the open loop at half
  * the echo's rate just measured (A B B A, so a machine that gets busier or quieter during the pair
@@ -189,13 +200,13 @@ async function measureAll(runtime: Runtime, cannedFile: string, profileDir: stri
   const tillgateTargets = targets();
   const echo = mode === 'profile' ? undefined : await startSide({ name: 'echo', kind: 'echo' }, runtime, cannedFile, undefined);
   try {
-    if (echo !== undefined) await phaseOn(echo, 'mix', 'saturation', undefined, settings.warmupMs);
+    if (echo !== undefined) await warmUp(echo);
     for (const target of tillgateTargets) {
       const side = await startSide(target, runtime, cannedFile, profileDir);
       let measured: { phases: PhaseResult[]; echoPhases: PhaseResult[] };
       try {
         await side.generators[0]?.request({ op: 'setup', fixture: settings.fixture }, replyMsMax);
-        await phaseOn(side, 'mix', 'saturation', undefined, settings.warmupMs);
+        await warmUp(side);
         measured = await measurePhases(target.name, side, echo);
       } finally {
         await stopSide(side);
