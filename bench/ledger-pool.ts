@@ -89,15 +89,16 @@ async function drive(pool: ShardPool, envelopes: readonly Envelope[], window: nu
   for (const envelope of envelopes) {
     while (inflight >= window) await new Promise<void>((resolve) => (wake = resolve));
     inflight += 1;
-    pending.push(
-      pool.submit(envelope).then((outcome) => {
-        if (!outcome.ok) failed += 1;
-        inflight -= 1;
-        const resume = wake;
-        wake = undefined;
-        resume?.();
-      }),
-    );
+    const settle = (ok: boolean): void => {
+      if (!ok) failed += 1;
+      inflight -= 1;
+      const resume = wake;
+      wake = undefined;
+      resume?.();
+    };
+    // A rejection (never expected: the pool answers refusals as outcomes) counts as a failure
+    // rather than leaving the window full and the loop waiting forever.
+    pending.push(pool.submit(envelope).then((outcome) => settle(outcome.ok), () => settle(false)));
   }
   await Promise.all(pending);
   return failed;
