@@ -28,15 +28,17 @@ export class InlineSink implements CommandSink {
     readonly shardCount: number,
     private readonly shards: InlineShard[],
     private readonly queueCommandsMax: number,
+    private readonly batchCommandsMax: number,
   ) {}
 
-  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; defaultPolicy?: Partial<Policy> }): InlineSink {
+  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; defaultPolicy?: Partial<Policy> }): InlineSink {
     const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
     const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
       ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
       outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
     }));
-    return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax);
+    const batchCommandsMax = Math.max(1, Math.min(options.batchCommandsMax ?? poolDefaults.batchCommandsMax, limits.batchCommandsMax));
+    return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchCommandsMax);
   }
 
   async submit(envelope: Envelope): Promise<Outcome> {
@@ -73,7 +75,7 @@ export class InlineSink implements CommandSink {
     shard.scheduled = false;
     // A batch is running while `running` counts its commands.
     if (shard.outbox.length === 0 || shard.running > 0) return;
-    const batch = shard.outbox.splice(0, limits.batchCommandsMax);
+    const batch = shard.outbox.splice(0, this.batchCommandsMax);
     shard.running = batch.length;
     void shard.ledger.execute(batch.map((item) => item.envelope)).then((outcomes) => {
       shard.running = 0;

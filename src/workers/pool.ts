@@ -101,10 +101,12 @@ export class ShardPool implements CommandSink {
   private nextId = 1;
   private closing = false;
   private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private readonly batchCommandsMax: number;
 
   private constructor(options: PoolOptions, shardCount: number) {
     this.options = { ...poolDefaults, defaultPolicy: {}, ...options };
     this.shardCount = shardCount;
+    this.batchCommandsMax = Math.max(1, Math.min(this.options.batchCommandsMax, limits.batchCommandsMax));
     this.shards = Array.from({ length: shardCount }, (_, index) => new Shard(index));
     this.shardReaders = [];
   }
@@ -175,7 +177,8 @@ export class ShardPool implements CommandSink {
     const worker = shard.worker;
     if (!shard.ready || worker === undefined) return;
     while (shard.outbox.length > 0 && (force || shard.inflight.size < requestsInFlightMax)) {
-      const chunk = shard.outbox.splice(0, limits.batchCommandsMax);
+      // One message is at most one batch: the writer commits a lone oversized request whole.
+      const chunk = shard.outbox.splice(0, this.batchCommandsMax);
       const id = this.nextId++;
       shard.inflight.set(id, { resolvers: chunk.map((item) => item.resolve) });
       shard.inflightCommands += chunk.length;
@@ -329,13 +332,33 @@ export class ShardPool implements CommandSink {
 
 const writerEntry = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
 
-const workerRefusedFlags = ['--inspect', '--perf', '--log', '--trace', '--max-semi-space-size', '--max-old-space-size', '--stack-size'];
+/**
+ * Node flags a worker refuses: the inspector, and V8 flags (perf maps, V8's logs and traces, heap
+ * sizes), which act process-wide anyway. Node's own per-thread flags (--trace-warnings and the like)
+ * pass through.
+ */
+const workerRefusedFlags = ['--inspect', '--perf', '--prof', '--log', '--trace-opt', '--trace-deopt', '--trace-gc', '--trace-ic', '--max-semi-space-size', '--max-old-space-size', '--stack-size'];
+
+/** execArgv without the flags a worker refuses, and without the value of one given as its own argument. */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let index = 0; index < execArgv.length; index += 1) {
+    const arg = execArgv[index] ?? '';
+    if (!workerRefusedFlags.some((prefix) => arg.startsWith(prefix))) {
+      kept.push(arg);
+      continue;
+    }
+    // execArgv holds options only, so an argument that is not a flag is the refused flag's value.
+    const next = execArgv[index + 1];
+    if (!arg.includes('=') && next !== undefined && !next.startsWith('-')) index += 1;
+  }
+  return kept;
+}
 
 /** Starts a worker entry; under tsx (tests, development) through the loader shim. */
 export function startWorker(entry: URL, data: object, name: string): Worker {
-  // Workers refuse process-wide and V8 heap flags (inspector, perf maps, V8 logs and traces, heap sizes): a perf map
-  // covers every thread anyway, and heap sizes would go in resourceLimits.
-  const options = { execArgv: process.execArgv.filter((arg) => !workerRefusedFlags.some((prefix) => arg.startsWith(prefix))), name };
+  // A perf map or V8 log covers every thread anyway, and heap sizes would go in resourceLimits.
+  const options = { execArgv: workerExecArgv(process.execArgv), name };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, workerData: data });
   return new Worker(new URL('./tsx-boot.mjs', import.meta.url), { ...options, workerData: { ...data, entry: entry.href } });
 }

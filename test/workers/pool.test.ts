@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, shardPath } from '../../src/workers/index.js';
 import { formatVersion, manifestName } from '../../src/workers/layout.js';
+import { workerExecArgv } from '../../src/workers/pool.js';
 import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
@@ -92,6 +93,36 @@ test('a saturated shard refuses new work at once with OVERLOADED instead of queu
   t.is(accepted.length, 16);
   t.is(refused.length, 48);
   t.is(pool.reader('s1').getPosition('s1', 'A')?.sellable, 1000 - 16);
+});
+
+for (const engine of ['pool', 'inline'] as const) {
+  test(`${engine}: a burst larger than batchCommandsMax is committed in batches of at most batchCommandsMax, all of it`, async (t) => {
+    const batchCommandsMax = 16;
+    const committed: number[] = [];
+    const dataDir = tempDir(t);
+    const sink = engine === 'pool'
+      ? await ShardPool.start({ dataDir, shardCount: 1, batchCommandsMax, onCommitted: (_shard, commands) => committed.push(commands) })
+      : InlineSink.open({ dataDir, shardCount: 1, batchCommandsMax });
+    t.teardown(() => sink.close());
+    t.true((await submitAll(sink, setupCommands(['burst'], ['SKU1'], 1000))).every((outcome) => outcome.ok));
+    const before = sink.stats()[0];
+    // One event-loop turn of submissions: the whole burst is queued before any of it is sent.
+    const outcomes = await Promise.all(Array.from({ length: 100 }, (_, index) => sink.submit(envelope(sale('burst', `R-${index}`, 'SKU1', 1)))));
+    t.true(outcomes.every((outcome) => outcome.ok));
+    const after = sink.stats()[0];
+    t.is((after?.committedCommands ?? 0) - (before?.committedCommands ?? 0), 100);
+    // 100 commands in batches of at most 16 take at least 7 commits.
+    t.true((after?.committedBatches ?? 0) - (before?.committedBatches ?? 0) >= Math.ceil(100 / batchCommandsMax));
+    if (engine === 'pool') t.true(committed.length > 0 && committed.every((commands) => commands <= batchCommandsMax), `batch sizes ${committed.join(',')}`);
+    t.is(sink.reader('burst').getPosition('burst', 'SKU1')?.sellable, 900);
+  });
+}
+
+test('a worker gets the parent\'s node flags without the ones it refuses, nor their values', (t) => {
+  t.deepEqual(
+    workerExecArgv(['--import=tsx', '--perf-basic-prof', '--log-deopt', '--logfile', '/tmp/v8.log', '--trace-warnings', '--max-old-space-size=512', '--trace-gc', '--enable-source-maps']),
+    ['--import=tsx', '--trace-warnings', '--enable-source-maps'],
+  );
 });
 
 test('a killed writer is restarted; acknowledged commands survive and unacknowledged ones can be retried', async (t) => {
