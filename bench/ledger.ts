@@ -13,7 +13,7 @@ import { open } from 'lmdb';
 import { Ledger } from '../src/ledger/index.js';
 import type { Envelope } from '../src/ledger/index.js';
 import { writerDurability } from '../src/ledger/storage.js';
-import { benchPolicy, setupCommands, workload } from './lib/ledger-workload.js';
+import { benchPolicy, executeInBatches, setupEnvelopes, workload } from './lib/ledger-workload.js';
 import { interleave, median, printTable, timed, withTempDir, writeResults } from './lib/micro.js';
 
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -28,9 +28,8 @@ const mapSizeBytes = 4 * 1024 ** 3;
 
 async function openSetUpLedger(path: string): Promise<Ledger> {
   const ledger = Ledger.open({ path, mapSizeBytes, defaultPolicy: benchPolicy });
-  const { skus, perStore } = setupCommands(['S1']);
-  const outcomes = await ledger.execute([...skus, ...perStore].map((command, index) => ({ idempotencyId: `setup-${index}`, actor: {}, command })));
-  if (outcomes.some((outcome) => !outcome.ok)) throw new Error(`setup failed: ${JSON.stringify(outcomes)}`);
+  const failed = await executeInBatches(ledger, setupEnvelopes(['S1']), 1024);
+  if (failed > 0) throw new Error(`setup: ${failed} commands failed`);
   return ledger;
 }
 
@@ -46,14 +45,7 @@ function runLedger(envelopes: readonly Envelope[], batchSize: number): Promise<R
   return withTempDir('tillgate-bench-ledger-', async (path) => {
     const ledger = await openSetUpLedger(path);
     try {
-      const run = await timed(async () => {
-        let failed = 0;
-        for (let start = 0; start < envelopes.length; start += batchSize) {
-          const outcomes = await ledger.execute(envelopes.slice(start, start + batchSize));
-          failed += outcomes.filter((outcome) => !outcome.ok).length;
-        }
-        return failed;
-      });
+      const run = await timed(() => executeInBatches(ledger, envelopes, batchSize));
       return { ...perCommand(run, envelopes.length), failed: run.value };
     } finally {
       await ledger.close();

@@ -24,6 +24,7 @@ import type { RunningServer, Runtime } from './lib/processes.js';
 import type { CannedResponse, Fixture, Workload } from './lib/protocol.js';
 import { htmlReport, phaseOf, textTable } from './lib/report.js';
 import type { BenchReport, TargetResult } from './lib/report.js';
+import { sumCommits } from './lib/micro.js';
 import { summarizeProfiles } from './lib/profile.js';
 
 type Mode = 'full' | 'ci' | 'profile';
@@ -98,7 +99,7 @@ async function commitCounts(dataDir: string, pid: number): Promise<CommitCounts>
   const answer = (await controlRequest(join(dataDir, 'tillgate.sock'), { command: 'status' })) as { status?: { shards?: { committedCommands: number; committedBatches: number; threadId?: number }[] } };
   const shards = answer.status?.shards ?? [];
   const writerTicks = shards.reduce((sum, shard) => sum + (shard.threadId === undefined ? 0 : threadCpuTicks(pid, shard.threadId)), 0);
-  return { commands: shards.reduce((sum, shard) => sum + shard.committedCommands, 0), batches: shards.reduce((sum, shard) => sum + shard.committedBatches, 0), writerTicks };
+  return { ...sumCommits(shards), writerTicks };
 }
 
 async function runPhase(server: RunningServer, generators: readonly LoadGenerator[], workload: Workload, loop: Loop, offeredPerSecond: number | undefined, durationMs: number, commits: () => Promise<CommitCounts | undefined>): Promise<PhaseResult> {

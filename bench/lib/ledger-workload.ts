@@ -2,7 +2,7 @@
  * The ledger-only benchmarks' workload (bench:ledger, bench:ledger-pool): a realistic mix of
  * half sales and half two-phase returns, and the setup it needs (a store, two SKUs, stock).
  */
-import type { Command, Envelope } from '../../src/ledger/index.js';
+import type { Command, Envelope, Ledger } from '../../src/ledger/index.js';
 
 export const benchSkus = ['A', 'B'] as const;
 
@@ -43,14 +43,24 @@ export function workload(count: number, storeId = 'S1'): Envelope[] {
   return envelopes;
 }
 
-/** The commands that make `workload` succeed: the SKUs, then for each store the store and its stock. */
-export function setupCommands(storeIds: readonly string[]): { skus: Command[]; perStore: Command[] } {
+/** What makes `workload` succeed for these stores: the SKUs, then for each store the store and its stock. */
+export function setupEnvelopes(storeIds: readonly string[]): Envelope[] {
   const skus = benchSkus.map((sku): Command => ({ type: 'UpsertSku', sku, description: sku.toLowerCase(), returnable: true, returnWindowDays: 0 }));
   const perStore = storeIds.flatMap((storeId): Command[] => [
     { type: 'UpsertStore', storeId, name: `Bench ${storeId}`, currency: 'USD' },
     ...Array.from({ length: 20 }, (_, i): Command => ({ type: 'ReceiveStock', storeId, sku: benchSkus[i % 2] ?? 'A', bucket: 'SELLABLE', quantity: 1_000_000, reference: `PO-${i}` })),
   ]);
-  return { skus, perStore };
+  return [...skus, ...perStore].map((command, index) => ({ idempotencyId: `setup-${index}`, actor: {}, command }));
+}
+
+/** Runs envelopes through one ledger in batches of `batchSize`, in order; returns how many failed. */
+export async function executeInBatches(ledger: Ledger, envelopes: readonly Envelope[], batchSize: number): Promise<number> {
+  let failed = 0;
+  for (let start = 0; start < envelopes.length; start += batchSize) {
+    const outcomes = await ledger.execute(envelopes.slice(start, start + batchSize));
+    failed += outcomes.filter((outcome) => !outcome.ok).length;
+  }
+  return failed;
 }
 
 /** The default policy both benchmarks run with: no velocity limit, which a bench would trip. */

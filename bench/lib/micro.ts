@@ -1,5 +1,5 @@
 /**
- * Shared by the in-process benchmarks (bench:ledger, bench:commit-floor): timing with the process's
+ * Shared by the in-process benchmarks (bench:ledger, bench:ledger-pool, bench:commit-floor): timing with the process's
  * own CPU accounting, scratch directories, medians, the printed table and the results file.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,9 +40,17 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-/** Runs two sides of a comparison, the first one first in even rounds, so neither always inherits a warm (or busy) disk. */
-export async function interleave(round: number, first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<void> {
-  for (const run of round % 2 === 0 ? [first, second] : [second, first]) await run();
+/**
+ * Runs the sides of a comparison one after another, each round starting one side later (with two
+ * sides: the first goes first in even rounds), so none always inherits a warm (or busy) disk.
+ */
+export async function interleave(round: number, ...sides: (() => Promise<unknown>)[]): Promise<void> {
+  for (let turn = 0; turn < sides.length; turn += 1) await sides[(round + turn) % sides.length]?.();
+}
+
+/** Committed commands and commits summed over shards (pool stats, or the control socket's status). */
+export function sumCommits(shards: readonly { committedCommands: number; committedBatches: number }[]): { commands: number; batches: number } {
+  return shards.reduce((sum, shard) => ({ commands: sum.commands + shard.committedCommands, batches: sum.batches + shard.committedBatches }), { commands: 0, batches: 0 });
 }
 
 /** Prints a table whose cells are right-aligned to their header's width. */
