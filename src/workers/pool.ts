@@ -332,33 +332,13 @@ export class ShardPool implements CommandSink {
 
 const writerEntry = new URL(import.meta.url.endsWith('.ts') ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
 
-/**
- * Node flags a worker refuses: the inspector, and V8 flags (perf maps, V8's logs and traces, heap
- * sizes), which act process-wide anyway. Node's own per-thread flags (--trace-warnings and the like)
- * pass through.
- */
-const workerRefusedFlags = ['--inspect', '--perf', '--prof', '--log', '--trace-opt', '--trace-deopt', '--trace-gc', '--trace-ic', '--max-semi-space-size', '--max-old-space-size', '--stack-size'];
-
-/** execArgv without the flags a worker refuses, and without the value of one given as its own argument. */
-export function workerExecArgv(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let index = 0; index < execArgv.length; index += 1) {
-    const arg = execArgv[index] ?? '';
-    if (!workerRefusedFlags.some((prefix) => arg.startsWith(prefix))) {
-      kept.push(arg);
-      continue;
-    }
-    // execArgv holds options only, so an argument that is not a flag is the refused flag's value.
-    const next = execArgv[index + 1];
-    if (!arg.includes('=') && next !== undefined && !next.startsWith('-')) index += 1;
-  }
-  return kept;
-}
-
 /** Starts a worker entry; under tsx (tests, development) through the loader shim. */
 export function startWorker(entry: URL, data: object, name: string): Worker {
-  // A perf map or V8 log covers every thread anyway, and heap sizes would go in resourceLimits.
-  const options = { execArgv: workerExecArgv(process.execArgv), name };
+  // No execArgv: the worker inherits the parent's node flags as they are. Passed explicitly, they
+  // are checked again, and a V8 or process-wide flag the node was started with (--perf-basic-prof,
+  // --max-old-space-size, --v8-pool-size, ...) would stop every writer from starting; those act on
+  // the whole process anyway.
+  const options = { name };
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { ...options, workerData: data });
   return new Worker(new URL('./tsx-boot.mjs', import.meta.url), { ...options, workerData: { ...data, entry: entry.href } });
 }

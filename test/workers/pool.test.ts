@@ -1,12 +1,15 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, shardPath } from '../../src/workers/index.js';
 import { formatVersion, manifestName } from '../../src/workers/layout.js';
-import { workerExecArgv } from '../../src/workers/pool.js';
 import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
+
+const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 async function submitAll(pool: { submit: ShardPool['submit'] }, commands: Parameters<typeof envelope>[0][]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
@@ -118,11 +121,19 @@ for (const engine of ['pool', 'inline'] as const) {
   });
 }
 
-test('a worker gets the parent\'s node flags without the ones it refuses, nor their values', (t) => {
-  t.deepEqual(
-    workerExecArgv(['--import=tsx', '--perf-basic-prof', '--log-deopt', '--logfile', '/tmp/v8.log', '--trace-warnings', '--max-old-space-size=512', '--trace-gc', '--enable-source-maps']),
-    ['--import=tsx', '--trace-warnings', '--enable-source-maps'],
-  );
+test('a node started with V8 and process-wide flags (perf map, heap size, V8 thread pool) still starts its writers', async (t) => {
+  const dataDir = tempDir(t);
+  const flags = ['--perf-basic-prof', '--max-old-space-size=512', '--v8-pool-size=2'];
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(new URL('./flags-child.ts', import.meta.url)), dataDir], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.is(code, 0, stderr);
+  const report = JSON.parse(stdout) as { outcome: Outcome; execArgv: string[] };
+  t.true(report.outcome.ok, JSON.stringify(report.outcome));
+  for (const flag of flags) t.true(report.execArgv.includes(flag), `the node ran with ${flag}`);
 });
 
 test('a killed writer is restarted; acknowledged commands survive and unacknowledged ones can be retried', async (t) => {
