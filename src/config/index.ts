@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { limits } from '../ledger/limits.js';
 
 export interface Config {
   dataDir: string;
@@ -236,6 +237,10 @@ function validate(config: Config): Readonly<Config> {
     if (tcp.requireClientCert && !tcp.tls) throw new ConfigError('tcp.requireClientCert needs tcp.tls');
   }
   if (config.shards !== undefined && (config.shards < 1 || config.shards > 256)) throw new ConfigError('shards must be from 1 to 256');
+  if (config.pool.batchCommandsMax < 1 || config.pool.batchCommandsMax > limits.batchCommandsMax) {
+    throw new ConfigError(`pool.batchCommandsMax must be from 1 to ${limits.batchCommandsMax} (commands in one group commit)`);
+  }
+  if (config.pool.queueCommandsMax < 1) throw new ConfigError('pool.queueCommandsMax must be at least 1 (a shard with no queue refuses every command)');
   const dataDir = resolve(config.dataDir);
   const controlSocket = config.controlSocket ?? resolve(dataDir, 'tillgate.sock');
   return deepFreeze({ ...config, dataDir, controlSocket });

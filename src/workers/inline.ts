@@ -6,9 +6,8 @@
 import { availableParallelism } from 'node:os';
 import { Ledger } from '../ledger/index.js';
 import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
-import { limits } from '../ledger/index.js';
 import { openLayout, shardPath } from './layout.js';
-import { poolDefaults } from './pool.js';
+import { batchBound, poolDefaults } from './pool.js';
 import type { CommandSink, ShardStats } from './pool.js';
 import { shardOf } from './routing.js';
 
@@ -37,8 +36,7 @@ export class InlineSink implements CommandSink {
       ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
       outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
     }));
-    const batchCommandsMax = Math.max(1, Math.min(options.batchCommandsMax ?? poolDefaults.batchCommandsMax, limits.batchCommandsMax));
-    return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchCommandsMax);
+    return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
   }
 
   async submit(envelope: Envelope): Promise<Outcome> {

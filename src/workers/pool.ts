@@ -1,9 +1,9 @@
 /**
  * The shard pool: one writer thread per shard, bounded queues, reads without a hop.
  *
- * Commands are routed by store; within one event-loop turn the pool gathers every command for a
- * shard into one message (fewer port crossings), and the writer batches further into group
- * commits. A shard whose queue is full refuses at once (OVERLOADED), never queues without limit.
+ * Commands are routed by store; within one event-loop turn the pool gathers the commands for a
+ * shard into messages of at most one batch each (fewer port crossings), and the writer batches
+ * further into group commits. A shard whose queue is full refuses at once (OVERLOADED), never queues without limit.
  * A writer that dies fails its in-flight commands (SHARD_UNAVAILABLE, safe to retry with the same
  * idempotency id: the ledger replays what was committed) and is restarted.
  */
@@ -67,6 +67,15 @@ export interface CommandSink {
 }
 
 
+/**
+ * The batch bound in force: the configured batchCommandsMax within 1..limits.batchCommandsMax (the
+ * default when it is not a positive integer; a batch of NaN commands would never send anything).
+ */
+export function batchBound(configured: number | undefined): number {
+  const value = configured !== undefined && Number.isSafeInteger(configured) && configured > 0 ? configured : poolDefaults.batchCommandsMax;
+  return Math.min(value, limits.batchCommandsMax);
+}
+
 /** Execute messages a writer holds at once: the batch it runs and the one waiting behind it. */
 const requestsInFlightMax = 2;
 
@@ -106,7 +115,7 @@ export class ShardPool implements CommandSink {
   private constructor(options: PoolOptions, shardCount: number) {
     this.options = { ...poolDefaults, defaultPolicy: {}, ...options };
     this.shardCount = shardCount;
-    this.batchCommandsMax = Math.max(1, Math.min(this.options.batchCommandsMax, limits.batchCommandsMax));
+    this.batchCommandsMax = batchBound(this.options.batchCommandsMax);
     this.shards = Array.from({ length: shardCount }, (_, index) => new Shard(index));
     this.shardReaders = [];
   }
@@ -166,8 +175,9 @@ export class ShardPool implements CommandSink {
   }
 
   /**
-   * Sends the outbox as one message, unless the writer already holds requestsInFlightMax of them:
-   * then it waits, gathering, for the next batch's results (onMessage flushes again). Posting wakes
+   * Sends the outbox in messages of at most batchCommandsMax commands, while the writer holds
+   * fewer than requestsInFlightMax of them; past that it waits, gathering, for the next batch's
+   * results (onMessage flushes again). close() forces the rest out. Posting wakes
    * the writer's thread, which costs far more than the bytes; this keeps it to about one post per
    * batch rather than one per arriving command, while one request always waits at the writer so it
    * never idles between batches.
@@ -190,7 +200,7 @@ export class ShardPool implements CommandSink {
     const data: WriterData = {
       shard: shard.index,
       path: shardPath(this.options.dataDir, shard.index),
-      batchCommandsMax: this.options.batchCommandsMax,
+      batchCommandsMax: this.batchCommandsMax,
       expirySweepIntervalMs: this.options.expirySweepIntervalMs,
       defaultPolicy: this.options.defaultPolicy ?? {},
       idempotencyRetentionMs: this.options.idempotencyRetentionMs,

@@ -57,8 +57,8 @@ function takeBatch(): { id: number; envelopes: unknown[] }[] {
 
 /**
  * Runs one batch at a time. The commit is synchronous (it holds this thread through the fsync), so
- * a second batch in flight could not overlap it; instead, what arrives during a batch (one message
- * here at most: the pool gathers the rest) becomes the next batch. The pump runs from setImmediate, after every message already
+ * a second batch in flight could not overlap it; instead, what arrives during a batch (usually one
+ * message: the pool gathers the rest; more while the pool closes) becomes the next batches. The pump runs from setImmediate, after every message already
  * delivered this turn, so a burst becomes one batch rather than a batch of one and then the rest.
  */
 function schedulePump(): void {

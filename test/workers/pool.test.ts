@@ -1,10 +1,13 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, shardPath } from '../../src/workers/index.js';
+import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, shardPath, poolDefaults } from '../../src/workers/index.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { formatVersion, manifestName } from '../../src/workers/layout.js';
+import { batchBound } from '../../src/workers/pool.js';
 import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
 import { tempDir } from '../helpers/tmp.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
@@ -121,19 +124,43 @@ for (const engine of ['pool', 'inline'] as const) {
   });
 }
 
-test('a node started with V8 and process-wide flags (perf map, heap size, V8 thread pool) still starts its writers', async (t) => {
+test('the batch and queue bounds are checked: the config refuses what the engines cannot honour, the engines fall back on a bound that is not a positive integer', (t) => {
   const dataDir = tempDir(t);
-  const flags = ['--perf-basic-prof', '--max-old-space-size=512', '--v8-pool-size=2'];
+  t.throws(() => loadConfig({ flags: { dataDir, 'pool.batchCommandsMax': 0 } }), { instanceOf: ConfigError, message: /pool.batchCommandsMax must be from 1 to 4096/ });
+  t.throws(() => loadConfig({ flags: { dataDir, 'pool.batchCommandsMax': 4097 } }), { instanceOf: ConfigError, message: /pool.batchCommandsMax must be from 1 to 4096/ });
+  t.throws(() => loadConfig({ flags: { dataDir, 'pool.queueCommandsMax': 0 } }), { instanceOf: ConfigError, message: /pool.queueCommandsMax must be at least 1/ });
+  t.is(loadConfig({ flags: { dataDir, 'pool.batchCommandsMax': 4096 } }).pool.batchCommandsMax, 4096);
+  t.is(batchBound(16), 16);
+  t.is(batchBound(100_000), 4096);
+  for (const bad of [0, -1, Number.NaN, 1.5, undefined]) t.is(batchBound(bad), poolDefaults.batchCommandsMax, String(bad));
+});
+
+test('a node started with V8 and process-wide flags (perf map, heap size, V8 thread pool) still starts its writers, which keep its per-thread flags', async (t) => {
+  const dataDir = tempDir(t);
+  const flags = ['--perf-basic-prof', '--max-old-space-size=512', '--v8-pool-size=2', '--trace-warnings'];
   const child = spawn(process.execPath, [...flags, '--import', 'tsx', fileURLToPath(new URL('./flags-child.ts', import.meta.url)), dataDir], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  // --perf-basic-prof leaves a perf map behind for the child's pid.
+  t.teardown(() => {
+    child.kill('SIGKILL');
+    rmSync(join(tmpdir(), `perf-${child.pid ?? 0}.map`), { force: true });
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const giveUp = setTimeout(() => reject(new Error(`the child did not finish within 60 s: ${stderr}`)), 60_000);
+    child.once('error', reject);
+    // 'close', not 'exit': stdout is complete only once its stream has closed.
+    child.once('close', (exitCode) => {
+      clearTimeout(giveUp);
+      resolve(exitCode);
+    });
+  });
   t.is(code, 0, stderr);
-  const report = JSON.parse(stdout) as { outcome: Outcome; execArgv: string[] };
+  const report = JSON.parse(stdout) as { outcome: Outcome; workerExecArgv: string[] };
   t.true(report.outcome.ok, JSON.stringify(report.outcome));
-  for (const flag of flags) t.true(report.execArgv.includes(flag), `the node ran with ${flag}`);
+  t.true(report.workerExecArgv.includes('--trace-warnings'), `worker flags: ${report.workerExecArgv.join(' ')}`);
 });
 
 test('a killed writer is restarted; acknowledged commands survive and unacknowledged ones can be retried', async (t) => {
