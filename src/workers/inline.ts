@@ -101,8 +101,16 @@ export class InlineSink implements CommandSink {
     }));
   }
 
+  /** Stops taking work, commits and answers what was accepted before (as the pool's writers do), then closes the ledgers. */
   async close(): Promise<void> {
     this.closing = true;
+    for (const shard of this.shards) {
+      // Each drain runs from setImmediate and commits synchronously; the outbox is bounded.
+      while (shard.outbox.length > 0 || shard.running > 0) {
+        if (!shard.scheduled && shard.running === 0) this.drain(shard);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
     await Promise.all(this.shards.map((shard) => shard.ledger.close()));
   }
 }

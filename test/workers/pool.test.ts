@@ -163,6 +163,26 @@ test('a node started with V8 and process-wide flags (perf map, heap size, V8 thr
   t.true(report.workerExecArgv.includes('--trace-warnings'), `worker flags: ${report.workerExecArgv.join(' ')}`);
 });
 
+for (const engine of ['pool', 'inline'] as const) {
+  test(`${engine}: close() commits and answers every command accepted before it, and refuses later ones`, async (t) => {
+    const dataDir = tempDir(t);
+    const open = async () => (engine === 'pool' ? ShardPool.start({ dataDir, shardCount: 1, batchCommandsMax: 8 }) : InlineSink.open({ dataDir, shardCount: 1, batchCommandsMax: 8 }));
+    const sink = await open();
+    t.true((await submitAll(sink, setupCommands(['closing'], ['SKU1'], 1000))).every((outcome) => outcome.ok));
+    const accepted = Array.from({ length: 40 }, (_, index) => sink.submit(envelope(sale('closing', `R-${index}`, 'SKU1', 1))));
+    const closed = sink.close();
+    const late = await sink.submit(envelope(sale('closing', 'R-late', 'SKU1', 1)));
+    await closed;
+    const outcomes = await Promise.all(accepted);
+    t.deepEqual(outcomes.filter((outcome) => !outcome.ok), []);
+    t.false(late.ok);
+    if (!late.ok) t.is(late.error.code, 'SHUTTING_DOWN');
+    const reopened = await open();
+    t.teardown(() => reopened.close());
+    t.is(reopened.reader('closing').getPosition('closing', 'SKU1')?.sellable, 1000 - 40);
+  });
+}
+
 test('a killed writer is restarted; acknowledged commands survive and unacknowledged ones can be retried', async (t) => {
   const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 1, onWriterExit: (shard, reason) => t.log(`writer ${shard} exit: ${reason}`) });
   t.teardown(() => pool.close());
