@@ -22,6 +22,8 @@ interface InlineShard {
 
 export class InlineSink implements CommandSink {
   private closing = false;
+  /** The one close in progress or done: a second close() waits for the same one. */
+  private closed: Promise<void> | undefined;
 
   private constructor(
     readonly shardCount: number,
@@ -75,13 +77,21 @@ export class InlineSink implements CommandSink {
     if (shard.outbox.length === 0 || shard.running > 0) return;
     const batch = shard.outbox.splice(0, this.batchCommandsMax);
     shard.running = batch.length;
-    void shard.ledger.execute(batch.map((item) => item.envelope)).then((outcomes) => {
+    const answer = (outcomeAt: (index: number) => Outcome): void => {
       shard.running = 0;
-      shard.committedCommands += batch.length;
-      shard.committedBatches += 1;
-      batch.forEach((item, index) => item.resolve(outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } }));
+      batch.forEach((item, index) => item.resolve(outcomeAt(index)));
       this.drain(shard);
-    });
+    };
+    shard.ledger.execute(batch.map((item) => item.envelope)).then(
+      (outcomes) => {
+        shard.committedCommands += batch.length;
+        shard.committedBatches += 1;
+        answer((index) => outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } });
+      },
+      // A batch that throws outside its commit (a read of a damaged record, say) committed nothing:
+      // its callers get an error they may retry, and the shard goes on (and close() can finish).
+      (error: unknown) => answer(() => ({ ok: false, error: { code: 'INTERNAL', message: `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}` } })),
+    );
   }
 
   reader(storeId: string): LedgerReader {
@@ -102,7 +112,12 @@ export class InlineSink implements CommandSink {
   }
 
   /** Stops taking work, commits and answers what was accepted before (as the pool's writers do), then closes the ledgers. */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.closed ??= this.closeShards();
+    return this.closed;
+  }
+
+  private async closeShards(): Promise<void> {
     this.closing = true;
     for (const shard of this.shards) {
       // Each drain runs from setImmediate and commits synchronously; the outbox is bounded.

@@ -109,6 +109,7 @@ export class ShardPool implements CommandSink {
   private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted'>> & PoolOptions;
   private nextId = 1;
   private closing = false;
+  private closed: Promise<void> | undefined;
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly batchCommandsMax: number;
 
@@ -314,9 +315,13 @@ export class ShardPool implements CommandSink {
     }));
   }
 
-  /** Stops taking work, lets every writer finish its queue and close its ledger. */
-  async close(): Promise<void> {
-    if (this.closing) return;
+  /** Stops taking work, lets every writer finish its queue and close its ledger; a second call waits for the same close. */
+  close(): Promise<void> {
+    this.closed ??= this.closeAll();
+    return this.closed;
+  }
+
+  private async closeAll(): Promise<void> {
     this.closing = true;
     for (const timer of this.restartTimers) clearTimeout(timer);
     for (const shard of this.shards) {

@@ -183,6 +183,26 @@ for (const engine of ['pool', 'inline'] as const) {
   });
 }
 
+test('inline: a batch that throws answers its callers with an error, and the shard goes on and closes', async (t) => {
+  const sink = InlineSink.open({ dataDir: tempDir(t), shardCount: 1 });
+  t.teardown(() => sink.close());
+  t.true((await submitAll(sink, setupCommands(['boom'], ['SKU1'], 10))).every((outcome) => outcome.ok));
+  const ledger = sink.reader('boom') as unknown as { execute: (envelopes: unknown[]) => Promise<Outcome[]> };
+  const execute = ledger.execute.bind(ledger);
+  ledger.execute = () => {
+    ledger.execute = execute;
+    return Promise.reject(new Error('damaged record'));
+  };
+  const failed = await sink.submit(envelope(sale('boom', 'R-1', 'SKU1', 1)));
+  t.false(failed.ok);
+  if (!failed.ok) t.regex(failed.error.message, /nothing of it was committed: damaged record/);
+  t.true((await sink.submit(envelope(sale('boom', 'R-2', 'SKU1', 1)))).ok);
+  t.is(sink.reader('boom').getPosition('boom', 'SKU1')?.sellable, 9);
+  // Two closes wait for the same one.
+  await Promise.all([sink.close(), sink.close()]);
+  t.false((await sink.submit(envelope(sale('boom', 'R-3', 'SKU1', 1)))).ok);
+});
+
 test('a killed writer is restarted; acknowledged commands survive and unacknowledged ones can be retried', async (t) => {
   const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount: 1, onWriterExit: (shard, reason) => t.log(`writer ${shard} exit: ${reason}`) });
   t.teardown(() => pool.close());
