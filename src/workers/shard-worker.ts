@@ -6,7 +6,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Ledger, limits } from '../ledger/index.js';
+import { Ledger } from '../ledger/index.js';
 import type { Policy } from '../ledger/index.js';
 import { decodeMessage, postEncoded } from './messages.js';
 import type { FromWriter, ToWriter } from './messages.js';
@@ -14,6 +14,7 @@ import type { FromWriter, ToWriter } from './messages.js';
 export interface WriterData {
   shard: number;
   path: string;
+  /** The pool's bound in force (batchBound), which its messages never exceed. */
   batchCommandsMax: number;
   expirySweepIntervalMs: number;
   defaultPolicy: Partial<Policy>;
@@ -30,7 +31,7 @@ const ledger = Ledger.open({
   idempotencyRetentionMs: data.idempotencyRetentionMs,
   idempotencyRecordsMax: data.idempotencyRecordsMax,
 });
-const batchCommandsMax = Math.min(data.batchCommandsMax, limits.batchCommandsMax);
+const batchCommandsMax = data.batchCommandsMax;
 const pending: { id: number; envelopes: unknown[] }[] = [];
 let batchRunning = false;
 let pumpScheduled = false;
