@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { firstDeclineReason } from '../ledger/index.js';
+import { firstDeclineReason } from '../ledger/types.js';
 import type { AuthorizeResult } from '../ledger/index.js';
 
 const latencyBucketsSeconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

@@ -350,8 +350,8 @@ export async function runOpenLoop(loop: {
   return dropped;
 }
 
-/** A run's summary from its counters and per-RPC histograms (also used by the benchmarks' own loops). */
-export function summarize(run: {
+/** A run's summary from its counters and per-RPC histograms (RunStats.summary). */
+function summarize(run: {
   durationMs: number; operations: number; droppedOperations: number; rpcs: number;
   histograms: ReadonlyMap<string, Histogram>; outcomes: ReadonlyMap<string, number>; errors: ReadonlyMap<string, number>;
 }): SimulationSummary {

@@ -4,7 +4,7 @@ import type {
   AuthorizeResult, Command, CompleteResult, Envelope, Outcome, ReturnLine, SaleLine, SaleResult, TenderType,
 } from '../ledger/index.js';
 import type { LineDecision, fixed } from './codec/index.js';
-import { registerIdempotencyId, returnLineDecisions, returnLineOf, saleLineDecisions, saleLineOf } from './mapping.js';
+import { completeLineDecisions, registerIdempotencyId, returnLineDecisions, returnLineOf, saleLineDecisions, saleLineOf } from './mapping.js';
 import { codeForDecision, codeForError, responseCodes } from './response-codes.js';
 import type { ResponseCode } from './response-codes.js';
 import type { SessionState } from './translator.js';
@@ -97,8 +97,7 @@ function planComplete(request: FixedRequest): FixedPlan {
   const respond = (outcome: Outcome): FixedReply => {
     if (!outcome.ok) return failure(request, outcome, h.returnId);
     const result = outcome.result as CompleteResult;
-    const decisions = result.lines.map((line): FixedLineDecision => ({ recordType: 'D', lineNo: line.lineNo, decision: 'A', reason: '00', approvedQuantity: line.quantity }));
-    return fixedReply(h.stan, '00', h.returnId, decisions);
+    return fixedReply(h.stan, '00', h.returnId, completeLineDecisions(result).map(decisionRecord));
   };
   return { kind: 'command', envelope: envelopeOf(request, command), respond };
 }

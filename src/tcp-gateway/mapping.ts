@@ -1,6 +1,6 @@
 // Register items <-> ledger lines, shared by the ISO 8583 and fixed-v1 translators: both dialects
 // carry the same item fields, and a register must get the same ledger command from either.
-import type { AuthorizeResult, LineDecision as LedgerLineDecision, ReturnLine, SaleLine, SaleResult } from '../ledger/index.js';
+import type { AuthorizeResult, CompleteResult, LineDecision as LedgerLineDecision, ReturnLine, SaleLine, SaleResult } from '../ledger/index.js';
 import type { Disposition, LineDecision, LineDecisionCode } from './codec/index.js';
 import { lineReasonFor } from './response-codes.js';
 
@@ -49,4 +49,9 @@ export function saleLineDecisions(result: SaleResult, items: readonly RegisterIt
 /** A return authorization reply's line decisions. */
 export function returnLineDecisions(result: AuthorizeResult): LineDecision[] {
   return result.lines.map((line) => ({ lineNo: line.lineNo, decision: lineDecisionCode(line.decision), reason: lineReasonFor(line.reason), approvedQuantity: line.approvedQuantity }));
+}
+
+/** A completion reply's line decisions: every completed line is approved for the quantity it completed. */
+export function completeLineDecisions(result: CompleteResult): LineDecision[] {
+  return result.lines.map((line) => ({ lineNo: line.lineNo, decision: 'A', reason: '00', approvedQuantity: line.quantity }));
 }

@@ -1,7 +1,7 @@
 // The one table from ledger outcomes (decision, decline reasons, error codes) and gateway refusals
 // to ISO 8583 field 39 response codes. fixed-v1 replies use the same codes in their R record, and
 // the per-line reasons in field 48 (LR1) and fixed-v1 D records come from the same table.
-import { firstDeclineReason } from '../ledger/index.js';
+import { firstDeclineReason } from '../ledger/types.js';
 import type { DeclineReason, Decision } from '../ledger/index.js';
 
 /** Field 39 values tillgate sends, with their ISO 8583:1987 meaning as registers display it. */

@@ -11,7 +11,7 @@ import type {
 } from '../ledger/index.js';
 import { CodecError, decodeLineItems, encodeLineDecisions, lineItemLimitsDefault, maskPan } from './codec/index.js';
 import type { FieldValue, IsoMessage, LineDecision, LineItem } from './codec/index.js';
-import { registerIdempotencyId, returnLineDecisions, returnLineOf, saleLineDecisions, saleLineOf } from './mapping.js';
+import { completeLineDecisions, registerIdempotencyId, returnLineDecisions, returnLineOf, saleLineDecisions, saleLineOf } from './mapping.js';
 import { codeForDecision, codeForError } from './response-codes.js';
 import type { ResponseCode } from './response-codes.js';
 
@@ -224,8 +224,7 @@ function planReturnCompletion(request: IsoMessage, keys: Keys): IsoPlan {
   const respond = (outcome: Outcome): IsoMessage => {
     if (!outcome.ok) return failureAnswer(request, outcome);
     const result = outcome.result as CompleteResult;
-    const decisions = result.lines.map((line): LineDecision => ({ lineNo: line.lineNo, decision: 'A', reason: '00', approvedQuantity: line.quantity }));
-    return answer(request, '00', new Map<number, FieldValue>([[4, field4(result.refundMinor)], [38, original.stan], [48, lr1(decisions)]]));
+    return answer(request, '00', new Map<number, FieldValue>([[4, field4(result.refundMinor)], [38, original.stan], [48, lr1(completeLineDecisions(result))]]));
   };
   return { kind: 'command', envelope: { idempotencyId: keys.idempotencyId, actor: { terminalId: keys.terminalId }, command }, respond };
 }

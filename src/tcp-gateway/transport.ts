@@ -279,9 +279,6 @@ export class Transport {
     if (connection.draining) {
       // Frames already read were sent by a register that waits for their answers: they are
       // submitted and answered like any other (the pool outlives the gateway), then the socket ends.
-      // Reading stays suspended for good, so the slow-sender rule leaves the connection alone.
-      connection.readSuspended = true;
-      if (!socket.isPaused()) socket.pause();
       if (connection.inflight === 0 && connection.pending.length === 0) {
         connection.closing = true;
         this.updateReading(connection);
@@ -338,6 +335,9 @@ export class Transport {
   /** Stops reading; answers what was read; then closes (updateReading's draining branch). */
   private drain(connection: Connection): void {
     connection.draining = true;
+    // Reading stays suspended for good, so the slow-sender rule leaves the connection alone.
+    connection.readSuspended = true;
+    connection.socket.pause();
     this.updateReading(connection);
   }
 

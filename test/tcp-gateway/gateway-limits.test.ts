@@ -30,7 +30,10 @@ function closedWithin(socket: Socket, msMax: number): Promise<number> {
 }
 
 const framer = new LengthFramer({ header: 'binary2', headerCountsItself: false, frameBytesMax: 8192 });
-const echo = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '000001', 70: '301' }), getIsoDialect('iso87-ascii')!));
+const ascii = getIsoDialect('iso87-ascii')!;
+const echo = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '000001', 70: '301' }), ascii));
+/** A sign-on, framed for the iso87-ascii listener. */
+const signOn = framer.frame(encode(iso('0800', { 7: '1128101530', 11: '999999', 70: '001' }), ascii));
 
 test('a frame announcing more than frameBytesMax closes the connection unread (frame_bytes_max)', async (t) => {
   const node = await startNode(t, { dialect: 'iso87-ascii' }, { frameBytesMax: 512 }, 1);
@@ -113,7 +116,7 @@ test('graceful close answers every request already read, queued or in flight, th
   // Sales go through the pool (asynchronously), so frames past the in-flight bound wait, read but
   // not yet submitted, when the close begins.
   const frames = Array.from({ length: count }, (_, i) => saleFrame(i + 1, `GC${i}`));
-  socket.write(Buffer.concat([signOnFrame(), ...frames]));
+  socket.write(Buffer.concat([signOn, ...frames]));
   while (node.gateway.stats().framesIn < 1) await new Promise((resolve) => setTimeout(resolve, 5));
   const closed = closedWithin(socket, 5000);
   await node.gateway.close(3000);
@@ -140,21 +143,16 @@ function slowSink(delayMs: number): (pool: ShardPool) => CommandSink {
   });
 }
 
-/** A sign-on, framed for the iso87-ascii listener. */
-function signOnFrame(): Uint8Array {
-  return framer.frame(encode(iso('0800', { 7: '1128101530', 11: '999999', 70: '001' }), getIsoDialect('iso87-ascii')!));
-}
-
 /** A one-unit sale of the second SKU, framed for the iso87-ascii listener. */
 function saleFrame(stan: number, receiptId: string): Uint8Array {
   return framer.frame(encode(iso('0200', {
     3: '000000', 4: '000000000250', 7: '1128101530', 11: String(stan).padStart(6, '0'), 37: receiptId, 41: 'TERM0001', 42: storeId, 49: '978',
     48: items({ lineNo: 1, sku: skus[1], quantity: 1, unitPrice: 250 }),
-  }), getIsoDialect('iso87-ascii')!));
+  }), ascii));
 }
 
 function signedOnSale(i: number): Buffer {
-  return Buffer.concat([signOnFrame(), saleFrame(i, `SLOW${i}`)]);
+  return Buffer.concat([signOn, saleFrame(i, `SLOW${i}`)]);
 }
 
 test('a connection draining for a graceful stop is not cut as a slow sender while its answer is pending', async (t) => {
