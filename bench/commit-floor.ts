@@ -29,6 +29,7 @@ const prefillRecords = Number(process.env.BENCH_PREFILL ?? 50_000);
 const batchSizes = (process.env.BENCH_BATCHES ?? '1,8,64').split(',').map(Number).filter((size) => Number.isSafeInteger(size) && size > 0);
 /** Value sizes of one command's records, about what the ledger stores for a return (bytes). */
 const recordBytes = { journal: 420, idempotency: 320, receipts: 300, returns: 420 } as const;
+const commandBytes = Object.values(recordBytes).reduce((sum, bytes) => sum + bytes, 0);
 const randomKeyed = ['idempotency', 'receipts', 'returns'] as const;
 
 /** Runs `commit` commitsPerRun times. */
@@ -68,7 +69,6 @@ function runLmdb(batchSize: number): Promise<Timed<void>> {
 function runAppend(batchSize: number): Promise<Timed<void>> {
   return withTempDir('tillgate-bench-floor-append-', async (path) => {
     const fd = openSync(join(path, 'log'), 'a');
-    const commandBytes = Object.values(recordBytes).reduce((sum, bytes) => sum + bytes, 0);
     try {
       return await measure(() => {
         const batch = Buffer.alloc(batchSize * commandBytes, 0x5a);

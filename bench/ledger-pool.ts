@@ -22,14 +22,9 @@ import { availableParallelism } from 'node:os';
 import { Ledger } from '../src/ledger/index.js';
 import type { Envelope } from '../src/ledger/index.js';
 import { ShardPool, poolDefaults, shardOf } from '../src/workers/index.js';
+import { sumCommits } from './lib/analysis.js';
 import { benchPolicy, executeInBatches, setupEnvelopes, workload } from './lib/ledger-workload.js';
-import { interleave, median, printTable, sumCommits, timed, withTempDir, writeResults } from './lib/micro.js';
-
-function positiveInteger(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = process.env[name] === undefined ? fallback : Number(process.env[name]);
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new Error(`${name} must be an integer from 1 to ${max}, not ${process.env[name]}`);
-  return value;
-}
+import { interleave, median, perCommand, positiveInteger, printTable, timed, withTempDir, writeResults } from './lib/micro.js';
 
 const roundsCount = positiveInteger('BENCH_ROUNDS', 3);
 const commandsCount = positiveInteger('BENCH_COMMANDS', 48_000);
@@ -38,7 +33,8 @@ const storesPerShard = positiveInteger('BENCH_STORES_PER_SHARD', 4);
 // A deeper window than the shard's queue would be refused (OVERLOADED), not measured.
 const windowPerShard = positiveInteger('BENCH_WINDOW_PER_SHARD', 2048, poolDefaults.queueCommandsMax);
 const cores = availableParallelism();
-const baselineBatch = 1024;
+// The baseline runs batches as large as the pool's.
+const baselineBatch = poolDefaults.batchCommandsMax;
 
 /** Store ids that spread evenly: storesPerShard on each of `shardCount` shards. */
 function balancedStores(shardCount: number): string[] {
@@ -80,7 +76,7 @@ function mixedWorkload(storeIds: readonly string[]): Workload {
 }
 
 interface Sample {
-  commandsPerSecond: number;
+  perSecond: number;
   cpuUsPerCommand: number;
   commandsPerCommit: number;
   failed: number;
@@ -114,15 +110,13 @@ function runPool(shardCount: number, work: Workload): Promise<Sample> {
   return withTempDir('tillgate-bench-pool-', async (dataDir) => {
     const pool = await ShardPool.start({ dataDir, shardCount, defaultPolicy: benchPolicy });
     try {
-      const setupFailed = (await drive(pool, work.setup, baselineBatch)) + (await drive(pool, work.warmup, windowPerShard * shardCount));
+      const window = windowPerShard * shardCount;
+      const setupFailed = (await drive(pool, work.setup, window)) + (await drive(pool, work.warmup, window));
       if (setupFailed > 0) throw new Error(`pool-${shardCount}: ${setupFailed} setup or warm-up commands failed`);
       const before = sumCommits(pool.stats());
-      const run = await timed(() => drive(pool, work.timed, windowPerShard * shardCount));
+      const run = await timed(() => drive(pool, work.timed, window));
       const after = sumCommits(pool.stats());
-      return {
-        commandsPerSecond: work.timed.length / (run.wallUs / 1e6), cpuUsPerCommand: run.cpuUs / work.timed.length,
-        commandsPerCommit: (after.commands - before.commands) / Math.max(1, after.batches - before.batches), failed: run.value,
-      };
+      return { ...perCommand(run, work.timed.length), commandsPerCommit: (after.commands - before.commands) / Math.max(1, after.batches - before.batches), failed: run.value };
     } finally {
       await pool.close();
     }
@@ -137,7 +131,7 @@ function runBaseline(work: Workload): Promise<Sample> {
       if (setupFailed > 0) throw new Error(`one thread: ${setupFailed} setup or warm-up commands failed`);
       const run = await timed(() => executeInBatches(ledger, work.timed, baselineBatch));
       const commits = Math.ceil(work.timed.length / baselineBatch);
-      return { commandsPerSecond: work.timed.length / (run.wallUs / 1e6), cpuUsPerCommand: run.cpuUs / work.timed.length, commandsPerCommit: work.timed.length / commits, failed: run.value };
+      return { ...perCommand(run, work.timed.length), commandsPerCommit: work.timed.length / commits, failed: run.value };
     } finally {
       await ledger.close();
     }
@@ -145,8 +139,8 @@ function runBaseline(work: Workload): Promise<Sample> {
 }
 
 // The same stores and commands for every side, spread evenly over N shards (pool-1 holds them all).
-const work = mixedWorkload(balancedStores(cores));
-const storeCount = cores * storesPerShard;
+const storeIds = balancedStores(cores);
+const work = mixedWorkload(storeIds);
 const allSides = [
   { key: 'one-thread', label: `one ledger thread, batch ${baselineBatch}`, shards: 0, run: () => runBaseline(work) },
   { key: 'pool-1', label: 'pool-1', shards: 1, run: () => runPool(1, work) },
@@ -164,24 +158,24 @@ for (let round = 0; round < roundsCount; round += 1) {
 }
 
 const baseline = sides.find((side) => side.shards === 0);
-const baselineOps = baseline === undefined ? undefined : median(baseline.samples.map((sample) => sample.commandsPerSecond));
+const baselineOps = baseline === undefined ? undefined : median(baseline.samples.map((sample) => sample.perSecond));
 const rows = sides.map((side) => {
-  const ops = median(side.samples.map((sample) => sample.commandsPerSecond));
+  const ops = median(side.samples.map((sample) => sample.perSecond));
   return {
     side: side.label, shards: side.shards, commandsPerSecond: Math.round(ops),
     ...(baselineOps === undefined ? {} : { ratioToBaseline: Number((ops / baselineOps).toFixed(3)) }),
     cpuUsPerCommand: Number(median(side.samples.map((sample) => sample.cpuUsPerCommand)).toFixed(1)),
     commandsPerCommit: Math.round(median(side.samples.map((sample) => sample.commandsPerCommit))),
-    samples: side.samples.map((sample) => Math.round(sample.commandsPerSecond)), failedCommands: side.samples.reduce((sum, sample) => sum + sample.failed, 0),
+    samples: side.samples.map((sample) => Math.round(sample.perSecond)), failedCommands: side.samples.reduce((sum, sample) => sum + sample.failed, 0),
   };
 });
 
-console.log(`ledger only, no network: ${work.timed.length} timed commands (after ${work.warmup.length} warm-up) over ${storeCount} stores, median of ${roundsCount} interleaved rounds`);
+console.log(`ledger only, no network: ${work.timed.length} timed commands (after ${work.warmup.length} warm-up) over ${storeIds.length} stores, median of ${roundsCount} interleaved rounds`);
 printTable(
   ['side                            ', 'commands/s', '÷ one thread', 'CPU µs/cmd', 'cmds/commit', 'failed'],
   rows.map((row) => [row.side, String(row.commandsPerSecond), row.ratioToBaseline?.toFixed(3) ?? '-', row.cpuUsPerCommand.toFixed(1), String(row.commandsPerCommit), String(row.failedCommands)]),
 );
-writeResults('ledger-pool', { rounds: roundsCount, commands: work.timed.length, warmupCommands: work.warmup.length, stores: storeCount, windowPerShard, elapsedMs: Date.now() - startedMs, mix: 'sale, sale, authorize return, complete return', rows });
+writeResults('ledger-pool', { rounds: roundsCount, commands: work.timed.length, warmupCommands: work.warmup.length, stores: storeIds.length, windowPerShard, elapsedMs: Date.now() - startedMs, mix: 'sale, sale, authorize return, complete return', rows });
 if (rows.some((row) => row.failedCommands > 0)) {
   console.error('some commands failed or were refused: the workload is not what it claims to be');
   process.exitCode = 1;

@@ -14,7 +14,7 @@ import { Ledger } from '../src/ledger/index.js';
 import type { Envelope } from '../src/ledger/index.js';
 import { writerDurability } from '../src/ledger/storage.js';
 import { benchPolicy, executeInBatches, setupEnvelopes, workload } from './lib/ledger-workload.js';
-import { interleave, median, printTable, timed, withTempDir, writeResults } from './lib/micro.js';
+import { interleave, median, perCommand, printTable, timed, withTempDir, writeResults } from './lib/micro.js';
 
 const roundsCount = Number(process.env.BENCH_ROUNDS ?? 5);
 const batchSizes = [1, 8, 64, 1024] as const;
@@ -33,13 +33,8 @@ async function openSetUpLedger(path: string): Promise<Ledger> {
   return ledger;
 }
 
-interface RunResult {
-  opsPerSecond: number;
-  /** Process CPU (user + system, all threads) over the timed loop, per command. */
-  cpuUsPerCommand: number;
-}
-
-const perCommand = (run: { wallUs: number; cpuUs: number }, count: number): RunResult => ({ opsPerSecond: count / (run.wallUs / 1e6), cpuUsPerCommand: run.cpuUs / count });
+/** Commands per second, and process CPU (user + system, all threads) over the timed loop per command. */
+type RunResult = ReturnType<typeof perCommand>;
 
 function runLedger(envelopes: readonly Envelope[], batchSize: number): Promise<RunResult & { failed: number }> {
   return withTempDir('tillgate-bench-ledger-', async (path) => {
@@ -96,7 +91,7 @@ function journalEntryBytes(): Promise<number> {
 }
 
 const valueBytes = await journalEntryBytes();
-const samples = batchSizes.map((batchSize) => ({ batchSize, ledger: [] as RunResult[], raw: [] as RunResult[], failed: 0 }));
+const samples = batchSizes.map((batchSize) => ({ batchSize, ledger: [] as (RunResult & { failed: number })[], raw: [] as RunResult[] }));
 const startedMs = Date.now();
 for (let round = 0; round < roundsCount; round += 1) {
   for (const sample of samples) {
@@ -104,9 +99,7 @@ for (let round = 0; round < roundsCount; round += 1) {
     await interleave(
       round,
       async () => {
-        const result = await runLedger(workload(count), sample.batchSize);
-        sample.ledger.push(result);
-        sample.failed += result.failed;
+        sample.ledger.push(await runLedger(workload(count), sample.batchSize));
       },
       async () => {
         sample.raw.push(await runRaw(count, valueBytes, sample.batchSize));
@@ -117,12 +110,12 @@ for (let round = 0; round < roundsCount; round += 1) {
 }
 
 const rows = samples.map((sample) => {
-  const ledgerOps = median(sample.ledger.map((run) => run.opsPerSecond));
-  const rawOps = median(sample.raw.map((run) => run.opsPerSecond));
+  const ledgerOps = median(sample.ledger.map((run) => run.perSecond));
+  const rawOps = median(sample.raw.map((run) => run.perSecond));
   return {
     batchSize: sample.batchSize, commands: commandsBySize[sample.batchSize], ledgerOpsPerSecond: Math.round(ledgerOps), rawOpsPerSecond: Math.round(rawOps), ratio: Number((ledgerOps / rawOps).toFixed(3)),
     ledgerCpuUsPerCommand: Math.round(median(sample.ledger.map((run) => run.cpuUsPerCommand))), rawCpuUsPerCommand: Math.round(median(sample.raw.map((run) => run.cpuUsPerCommand))),
-    ledgerSamples: sample.ledger.map((run) => Math.round(run.opsPerSecond)), rawSamples: sample.raw.map((run) => Math.round(run.opsPerSecond)), failedCommands: sample.failed,
+    ledgerSamples: sample.ledger.map((run) => Math.round(run.perSecond)), rawSamples: sample.raw.map((run) => Math.round(run.perSecond)), failedCommands: sample.ledger.reduce((sum, run) => sum + run.failed, 0),
   };
 });
 

@@ -17,14 +17,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { controlRequest } from '../src/control/index.js';
-import { checkBounds, issueTargets, ratiosOf, summarizePhase, thresholdFrom } from './lib/analysis.js';
+import { checkBounds, issueTargets, ratiosOf, sumCommits, summarizePhase, thresholdFrom } from './lib/analysis.js';
 import type { Loop, PhaseResult, RatioBound } from './lib/analysis.js';
 import { LoadGenerator, chooseRuntime, clockTicksPerSecond, cpuTicks, entryArgs, machineTicks, mainThreadCpuTicks, repoRoot, startServer, threadCpuTicks } from './lib/processes.js';
 import type { RunningServer, Runtime } from './lib/processes.js';
 import type { CannedResponse, Fixture, Workload } from './lib/protocol.js';
 import { htmlReport, phaseOf, textTable } from './lib/report.js';
 import type { BenchReport, TargetResult } from './lib/report.js';
-import { sumCommits } from './lib/micro.js';
 import { summarizeProfiles } from './lib/profile.js';
 
 type Mode = 'full' | 'ci' | 'profile';
@@ -204,20 +203,19 @@ async function measureAll(runtime: Runtime, cannedFile: string, profileDir: stri
     if (echo !== undefined) await warmUp(echo);
     for (const target of tillgateTargets) {
       const side = await startSide(target, runtime, cannedFile, profileDir);
-      let measured: { phases: PhaseResult[]; echoPhases: PhaseResult[] };
       try {
         await side.generators[0]?.request({ op: 'setup', fixture: settings.fixture }, replyMsMax);
         await warmUp(side);
-        measured = await measurePhases(target.name, side, echo);
+        const measured = await measurePhases(target.name, side, echo);
+        if (echo !== undefined) {
+          // One tillgate target (bench:ci): the echo row keeps its plain name.
+          const name = tillgateTargets.length === 1 ? 'echo' : `echo/${target.name}`;
+          results.push({ name, kind: 'echo', engine: undefined, shards: undefined, phases: measured.echoPhases, ratios: {} });
+        }
+        results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases: measured.phases, ratios: ratiosOf(measured.phases, measured.echoPhases) });
       } finally {
         await stopSide(side);
       }
-      if (echo !== undefined) {
-        // One tillgate target (bench:ci): the echo row keeps its plain name.
-        const name = tillgateTargets.length === 1 ? 'echo' : `echo/${target.name}`;
-        results.push({ name, kind: 'echo', engine: undefined, shards: undefined, phases: measured.echoPhases, ratios: {} });
-      }
-      results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases: measured.phases, ratios: ratiosOf(measured.phases, measured.echoPhases) });
     }
   } finally {
     if (echo !== undefined) await stopSide(echo);

@@ -200,3 +200,8 @@ export function thresholdFrom(ratio: string, measured: number, direction: 'min' 
   const value = direction === 'min' ? measured * (1 - margin) : measured * (1 + margin);
   return direction === 'min' ? { ratio, min: round(value, 2) } : { ratio, max: round(value, 2) };
 }
+
+/** Committed commands and commits summed over shards (pool stats, or the control socket's status). */
+export function sumCommits(shards: readonly { committedCommands: number; committedBatches: number }[]): { commands: number; batches: number } {
+  return shards.reduce((sum, shard) => ({ commands: sum.commands + shard.committedCommands, batches: sum.batches + shard.committedBatches }), { commands: 0, batches: 0 });
+}

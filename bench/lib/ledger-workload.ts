@@ -4,7 +4,7 @@
  */
 import type { Command, Envelope, Ledger } from '../../src/ledger/index.js';
 
-export const benchSkus = ['A', 'B'] as const;
+const benchSkus = ['A', 'B'] as const;
 
 /**
  * Sale, sale, authorize a return of the first sale, complete it, repeated for one store: half

@@ -24,6 +24,18 @@ export async function timed<T>(run: () => T | Promise<T>): Promise<Timed<T>> {
   return { value, wallUs, cpuUs: cpu.user + cpu.system, systemUs: cpu.system };
 }
 
+/** A timed run of `count` commands as a rate and process CPU per command. */
+export function perCommand(run: { wallUs: number; cpuUs: number }, count: number): { perSecond: number; cpuUsPerCommand: number } {
+  return { perSecond: count / (run.wallUs / 1e6), cpuUsPerCommand: run.cpuUs / count };
+}
+
+/** An integer knob from the environment, from 1 to `max`; anything else is refused by name. */
+export function positiveInteger(name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = process.env[name] === undefined ? fallback : Number(process.env[name]);
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw new Error(`${name} must be an integer from 1 to ${max}, not ${process.env[name]}`);
+  return value;
+}
+
 /** Runs `use` on a fresh directory under the system temp dir, removed afterwards. */
 export async function withTempDir<T>(prefix: string, use: (path: string) => Promise<T> | T): Promise<T> {
   const path = mkdtempSync(join(tmpdir(), prefix));
@@ -46,11 +58,6 @@ export function median(values: readonly number[]): number {
  */
 export async function interleave(round: number, ...sides: (() => Promise<unknown>)[]): Promise<void> {
   for (let turn = 0; turn < sides.length; turn += 1) await sides[(round + turn) % sides.length]?.();
-}
-
-/** Committed commands and commits summed over shards (pool stats, or the control socket's status). */
-export function sumCommits(shards: readonly { committedCommands: number; committedBatches: number }[]): { commands: number; batches: number } {
-  return shards.reduce((sum, shard) => ({ commands: sum.commands + shard.committedCommands, batches: sum.batches + shard.committedBatches }), { commands: 0, batches: 0 });
 }
 
 /** Prints a table whose cells are right-aligned to their header's width. */
