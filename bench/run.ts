@@ -22,8 +22,10 @@ import type { Loop, PhaseResult, RatioBound } from './lib/analysis.js';
 import { LoadGenerator, chooseRuntime, clockTicksPerSecond, cpuTicks, entryArgs, machineTicks, mainThreadCpuTicks, repoRoot, startServer, threadCpuTicks } from './lib/processes.js';
 import type { RunningServer, Runtime } from './lib/processes.js';
 import type { CannedResponse, Fixture, Workload } from './lib/protocol.js';
+import { describePattern, lmdbCommitFloor } from './lib/commit-floor.js';
+import { interleave, median, perCommand } from './lib/micro.js';
 import { htmlReport, phaseOf, textTable } from './lib/report.js';
-import type { BenchReport, TargetResult } from './lib/report.js';
+import type { BenchReport, CommitFloor, FloorAtBatch, TargetResult } from './lib/report.js';
 import { summarizeProfiles } from './lib/profile.js';
 
 type Mode = 'full' | 'ci' | 'profile';
@@ -44,6 +46,8 @@ const settings = {
   receiptsPerTerminal: 4,
   fixture: { stores: 4, skus: 50 } satisfies Fixture,
   captureMs: 2000,
+  /** The commit floor (measureFloor): rounds, commits per round, records per tree before them. */
+  floor: { rounds: 3, commits: mode === 'ci' ? 150 : 400, prefillRecords: 5000 },
   shardCounts: (process.env.BENCH_SHARDS ?? (mode === 'full' ? `${coreCount},1,2` : `${coreCount}`)).split(',').map(Number),
   inline: mode === 'full',
 };
@@ -211,8 +215,10 @@ async function measureAll(runtime: Runtime, cannedFile: string, profileDir: stri
           // One tillgate target (bench:ci): the echo row keeps its plain name.
           const name = tillgateTargets.length === 1 ? 'echo' : `echo/${target.name}`;
           results.push({ name, kind: 'echo', engine: undefined, shards: undefined, phases: measured.echoPhases, ratios: {} });
+          results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, echo: name, phases: measured.phases, ratios: ratiosOf(measured.phases, measured.echoPhases) });
+        } else {
+          results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases: measured.phases, ratios: {} });
         }
-        results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases: measured.phases, ratios: ratiosOf(measured.phases, measured.echoPhases) });
       } finally {
         await stopSide(side);
       }
@@ -293,13 +299,55 @@ async function main(): Promise<void> {
     progress('capturing real responses for the echo server');
     const canned = await captureCanned(runtime, cannedFile);
     const results = await measureAll(runtime, cannedFile, profileDir);
-    finish(results, canned, runtime, profileDir);
+    // The floor is context for the ratios: a failure to measure it is noted, never the run's end.
+    const floor = mode === 'profile' ? undefined : await measureFloor(results).catch((error: unknown) => {
+      progress(`durable-commit floor not measured: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+    finish(results, canned, runtime, profileDir, floor);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
 }
 
-function finish(results: TargetResult[], canned: Record<string, CannedResponse>, runtime: Runtime, profileDir: string | undefined): void {
+/**
+ * The durable-commit floor beside the gated target's echo phase (see CommitFloor): LMDB commits of
+ * the minimal pattern with no ledger code, at the batch size that target's returns phase committed
+ * at saturation and at a batch of every terminal's command (in the closed loop each terminal has
+ * one RPC in flight, and stores spread over the shards, so no commit holds more), interleaved
+ * round by round, timed in this process after every server and generator has stopped. Each pattern
+ * record is one the real command also writes; the idempotency tree holds fewer records than a
+ * shard's does by then and the machine is quiet, so the figure errs low.
+ */
+async function measureFloor(results: readonly TargetResult[]): Promise<CommitFloor | undefined> {
+  const target = thresholdTarget(results);
+  const echo = results.find((result) => result.kind === 'echo' && result.name === target?.echo);
+  const echoPhase = echo === undefined ? undefined : phaseOf(echo, 'returns', 'saturation');
+  const perCommit = target === undefined ? undefined : phaseOf(target, 'returns', 'saturation')?.commandsPerCommit;
+  if (target === undefined || echo === undefined || echoPhase === undefined || !(echoPhase.cpuUsPerRpc > 0) || perCommit === undefined || !(perCommit > 0)) return undefined;
+  const { rounds, commits, prefillRecords } = settings.floor;
+  const pattern = 'minimal';
+  const batchSizes = [Math.max(1, Math.round(perCommit)), settings.generators * settings.terminalsPerGenerator];
+  progress(`durable-commit floor: ${rounds} rounds of ${commits} LMDB commits of ${batchSizes.join(' and ')} commands`);
+  const perCommandUs = batchSizes.map((): number[] => []);
+  for (let round = 0; round < rounds; round += 1) {
+    await interleave(round, ...batchSizes.map((batchSize, index) => async () => {
+      const run = await lmdbCommitFloor({ batchSize, commits, prefill: prefillRecords, pattern });
+      perCommandUs[index]?.push(perCommand(run, commits * batchSize).cpuUsPerCommand);
+    }));
+  }
+  const atBatch = (index: number): FloorAtBatch => {
+    const cpuUsPerCommand = median(perCommandUs[index] ?? []);
+    const floorPerEchoRpc = cpuUsPerCommand / echoPhase.cpuUsPerRpc;
+    return { batchSize: batchSizes[index] ?? 0, cpuUsPerCommand, floorPerEchoRpc, cpuPerRpcRatioFloor: 1 + floorPerEchoRpc };
+  };
+  return {
+    target: target.name, echo: echo.name, pattern: describePattern(pattern), prefillRecords, commitsPerRound: commits, rounds, echoCpuUsPerRpc: echoPhase.cpuUsPerRpc,
+    measuredCpuPerRpcRatio: target.ratios['returns.saturation.cpuPerRpc'], observed: atBatch(0), allTerminals: atBatch(1),
+  };
+}
+
+function finish(results: TargetResult[], canned: Record<string, CannedResponse>, runtime: Runtime, profileDir: string | undefined, floor: CommitFloor | undefined): void {
   const gatedTarget = thresholdTarget(results);
   if (recordThresholds && gatedTarget !== undefined) writeFileSync(thresholdsFile, `${JSON.stringify(recordNewThresholds(gatedTarget), null, 2)}\n`);
   const thresholds: Thresholds | undefined = existsSync(thresholdsFile) ? (JSON.parse(readFileSync(thresholdsFile, 'utf8')) as Thresholds) : undefined;
@@ -310,6 +358,7 @@ function finish(results: TargetResult[], canned: Record<string, CannedResponse>,
     targets: results,
     targetChecks: mode === 'profile' ? [] : checkBounds(gatedTarget?.ratios ?? {}, issueTargets, label, 'MISSED'),
     thresholdChecks: mode === 'profile' ? [] : thresholds === undefined ? [{ ratio: '*', measured: undefined, bound: '-', pass: false, message: 'bench/thresholds.json is missing: run with --record-thresholds' }] : checkBounds(gatedTarget?.ratios ?? {}, thresholds.bounds, label),
+    ...(floor === undefined ? {} : { floor }),
     notes: notes(results),
   };
   const base = mode === 'full' ? 'bench' : `bench-${mode}`;

@@ -12,6 +12,8 @@ export interface TargetResult {
   engine: 'pool' | 'inline' | undefined;
   shards: number | undefined;
   phases: PhaseResult[];
+  /** tillgate only: the name of the echo result measured beside it. */
+  echo?: string;
   /** tillgate ÷ echo, by `${workload}.${loop}.${metric}`; empty for the echo target itself. */
   ratios: Record<string, number>;
 }
@@ -28,7 +30,53 @@ export interface BenchReport {
   targets: TargetResult[];
   targetChecks: BoundCheck[];
   thresholdChecks: BoundCheck[];
+  /** The durable-commit floor beside the echo server's CPU per RPC; absent in --profile runs. */
+  floor?: CommitFloor;
   notes: string[];
+}
+
+/** The floor at one batch size: CPU per command, and what it puts under the CPU ratio. */
+export interface FloorAtBatch {
+  batchSize: number;
+  cpuUsPerCommand: number;
+  /** cpuUsPerCommand ÷ the echo server's CPU per RPC. */
+  floorPerEchoRpc: number;
+  /** 1 + floorPerEchoRpc: the least returns CPU per RPC ÷ echo a server paying this commit can reach. */
+  cpuPerRpcRatioFloor: number;
+}
+
+/**
+ * Synchronous durable LMDB commits of what every accepted command must make durable (its journal
+ * entry and its idempotency record; bench/lib/commit-floor.ts), with no ledger code, measured after
+ * every server has stopped, beside the echo server's CPU per RPC in the gated target's returns
+ * phase at saturation: at the batch size that phase committed at, and at a batch of every
+ * terminal's command at once (more than any one commit can hold under this load). Each returns
+ * RPC is one command. tillgate does all of the echo server's work (the same TLS, framing and
+ * responses) and commits every command durably before it answers, so its returns CPU per RPC ÷
+ * echo cannot go below 1 + floor ÷ echo's CPU per RPC at the batch sizes it reaches.
+ */
+export interface CommitFloor {
+  target: string;
+  echo: string;
+  pattern: string;
+  prefillRecords: number;
+  commitsPerRound: number;
+  rounds: number;
+  echoCpuUsPerRpc: number;
+  /** The target's returns.saturation.cpuPerRpc ratio, measured, for comparison. */
+  measuredCpuPerRpcRatio: number | undefined;
+  observed: FloorAtBatch;
+  allTerminals: FloorAtBatch;
+}
+
+export function floorLines(floor: CommitFloor): string[] {
+  const line = (label: string, at: FloorAtBatch) =>
+    `  ${label}, ${at.batchSize} commands per commit: ${fixed(at.cpuUsPerCommand, 0)} µs CPU per command = ${fixed(at.floorPerEchoRpc, 2)}x echo's CPU per RPC, so returns CPU per RPC ÷ echo >= ${fixed(at.cpuPerRpcRatioFloor, 2)}`;
+  return [
+    `durable-commit floor beside ${floor.echo}'s returns phase (${fixed(floor.echoCpuUsPerRpc, 0)} µs CPU per RPC): LMDB group commits of ${floor.pattern}, ${floor.prefillRecords} records per tree, no ledger code; ${floor.target} measured ${fixed(floor.measuredCpuPerRpcRatio, 2)}`,
+    line(`at the batch ${floor.target}'s returns phase committed`, floor.observed),
+    line('with every terminal\'s command in one commit', floor.allTerminals),
+  ];
 }
 
 export const phaseKeys: readonly { workload: Workload; loop: Loop; title: string }[] = [
@@ -65,6 +113,7 @@ export function textTable(report: BenchReport): string {
   }
   const checks = (title: string, list: readonly BoundCheck[]) => (list.length === 0 ? [] : ['', title, ...list.map((check) => `  ${check.pass ? 'pass' : 'FAIL'}  ${check.message}`)]);
   out.push(...checks('issue targets (informational):', report.targetChecks), ...checks('CI thresholds (bench/thresholds.json):', report.thresholdChecks));
+  if (report.floor !== undefined) out.push('', ...floorLines(report.floor));
   return out.join('\n');
 }
 
@@ -133,6 +182,7 @@ export function htmlReport(report: BenchReport): string {
     `<pre>${escapeHtml(JSON.stringify(report.settings, null, 1))}</pre>`,
     ...sections,
     `<h2>Issue targets (informational)</h2><ul>${checkRows(report.targetChecks)}</ul>`,
+    report.floor === undefined ? '' : `<h2>Durable-commit floor</h2><pre>${escapeHtml(floorLines(report.floor).join('\n'))}</pre>`,
     `<h2>CI thresholds</h2><ul>${checkRows(report.thresholdChecks)}</ul>`,
     `<h2>Notes</h2><ul>${report.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('')}</ul>`,
     '</body></html>',
