@@ -112,14 +112,23 @@ export class Overlay {
   }
 
   /**
-   * Values of committed keys in [start, end), each read through the overlay so this batch's
-   * changes count. Keys first written in this batch are not seen: callers use it for checks
-   * where that gap cannot matter (documented where used).
+   * The current value (this batch's writes included) of every key of `db` whose first element is
+   * `first`: the committed keys, read through the overlay, then the keys first written in this
+   * batch. Keys are [first, ...] arrays; those of one `first` are contiguous in LMDB's order (ids
+   * hold no control characters), so the scan starts at [first] and stops at the first other one.
    */
-  *committedRange<T>(db: DatabaseName, start: Key, end: Key): Generator<T> {
-    for (const key of this.env.dbs[db].getKeys({ start, end })) {
+  *withFirstElement<T>(db: DatabaseName, first: string): Generator<T> {
+    const seen = new Set<string>();
+    for (const key of this.env.dbs[db].getKeys({ start: [first] })) {
+      if (!Array.isArray(key) || key[0] !== first) break;
+      const id = slot(db, key);
+      seen.add(id);
       const value = this.get<T>(db, key);
       if (value !== undefined) yield value;
+    }
+    for (const [id, write] of this.writes) {
+      if (write.db !== db || seen.has(id) || write.value === undefined) continue;
+      if (Array.isArray(write.key) && write.key[0] === first) yield write.value as T;
     }
   }
 

@@ -15,10 +15,22 @@ function isObject(value: unknown): value is Unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A UTF-16 surrogate without its pair: such a string has no UTF-8 form, so the stored record and
+ * the journal (both UTF-8) would each hold a replacement character instead, and two different ids
+ * could become one. gRPC and the gateway decode bytes and never produce one; in-process callers can.
+ */
+const loneSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function refuseLoneSurrogate(text: string, field: string): void {
+  if (loneSurrogate.test(text)) fail('INVALID_ARGUMENT', `${field} is not valid Unicode (a lone surrogate)`, field);
+}
+
 export function checkId(value: unknown, field: string, lengthMax: number = limits.idLengthMax): string {
   if (typeof value !== 'string' || value.length === 0) fail('INVALID_ARGUMENT', `${field} must be a non-empty string`, field);
   const text = value as string;
   if (text.length > lengthMax) fail('STRING_TOO_LONG', `${field} is ${text.length} characters, more than ${lengthMax}`, field);
+  refuseLoneSurrogate(text, field);
   // Control characters in ids break logs, fixed-width records and key ordering.
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(text)) fail('INVALID_ARGUMENT', `${field} contains control characters`, field);
@@ -29,6 +41,7 @@ function checkText(value: unknown, field: string): string {
   if (typeof value !== 'string') fail('INVALID_ARGUMENT', `${field} must be a string`, field);
   const text = value as string;
   if (text.length > limits.textLengthMax) fail('STRING_TOO_LONG', `${field} is ${text.length} characters, more than ${limits.textLengthMax}`, field);
+  refuseLoneSurrogate(text, field);
   return text;
 }
 
@@ -91,7 +104,10 @@ function checkLines<T>(value: unknown, field: string, each: (line: Unknown, path
   if (list.length === 0 && !allowEmpty) fail('INVALID_ARGUMENT', `${field} must have at least one line`, field);
   if (list.length > limits.linesMax) fail('TOO_MANY_LINES', `${field} has ${list.length} lines, more than ${limits.linesMax}`, field);
   const seen = new Set<number>();
-  return list.map((line, index) => {
+  const checked: T[] = [];
+  // By index, not map/forEach, which skip the holes of a sparse list: a hole is a missing line.
+  for (let index = 0; index < list.length; index += 1) {
+    const line = list[index];
     const path = `${field}[${index}]`;
     if (!isObject(line)) fail('INVALID_ARGUMENT', `${path} must be an object`, path);
     const lineNo = (line as Unknown).lineNo;
@@ -100,8 +116,9 @@ function checkLines<T>(value: unknown, field: string, each: (line: Unknown, path
     }
     if (seen.has(lineNo as number)) fail('DUPLICATE_LINE_NUMBER', `${path}.lineNo ${String(lineNo)} appears twice`, `${path}.lineNo`);
     seen.add(lineNo as number);
-    return each(line as Unknown, path);
-  });
+    checked.push(each(line as Unknown, path));
+  }
+  return checked;
 }
 
 function checkSaleLine(line: Unknown, path: string): SaleLine {
@@ -127,14 +144,16 @@ function checkTenders(value: unknown, field: string, totalMinor: number): Tender
   const list = value as unknown[];
   if (list.length > limits.tendersMax) fail('TOO_MANY_LINES', `${field} has ${list.length} tenders, more than ${limits.tendersMax}`, field);
   let sumMinor = 0;
-  list.forEach((tender, index) => {
+  // By index: forEach would skip the holes of a sparse list.
+  for (let index = 0; index < list.length; index += 1) {
+    const tender = list[index];
     const path = `${field}[${index}]`;
     if (!isObject(tender)) fail('INVALID_ARGUMENT', `${path} must be an object`, path);
     const t = tender as Unknown;
     checkEnum(t.tenderType, tenderTypes, `${path}.tenderType`);
     sumMinor += checkAmount(t.amountMinor, `${path}.amountMinor`);
     if (t.cardMasked !== undefined) checkMaskedPan(t.cardMasked, `${path}.cardMasked`);
-  });
+  }
   if (sumMinor !== totalMinor) {
     fail('TENDER_TOTAL_MISMATCH', `${field} add up to ${sumMinor}, but the lines total ${totalMinor}`, field);
   }
@@ -154,7 +173,8 @@ export function linesTotalMinor(lines: readonly { quantity: number; unitPriceMin
   let total = 0;
   for (const line of lines) total += line.quantity * line.unitPriceMinor;
   if (!Number.isSafeInteger(total) || total > limits.amountMinorMax) {
-    fail('AMOUNT_INVALID', `${field} total ${total} is more than ${limits.amountMinorMax}`, field);
+    // Past 2^53 the sum is no longer exact, so it is not quoted.
+    fail('AMOUNT_INVALID', `${field} total ${Number.isSafeInteger(total) ? `${total} ` : ''}is more than ${limits.amountMinorMax}`, field);
   }
   return total;
 }
@@ -180,7 +200,8 @@ export function checkPolicy(value: unknown, field: string): Partial<Policy> {
   if (!isObject(value)) fail('INVALID_ARGUMENT', `${field} must be an object`, field);
   for (const [key, fieldValue] of Object.entries(value as Unknown)) {
     if (fieldValue === undefined) continue;
-    const check = policyChecks[key as keyof Policy];
+    // Own settings only: inherited members (toString, __proto__, ...) are not policy settings.
+    const check = Object.hasOwn(policyChecks, key) ? policyChecks[key as keyof Policy] : undefined;
     if (check === undefined) fail('INVALID_ARGUMENT', `${field}.${key} is not a policy setting`, `${field}.${key}`);
     else check(fieldValue, `${field}.${key}`);
   }
@@ -288,11 +309,15 @@ function checkReturnCommand(c: Unknown, isExchange: boolean): void {
   checkOptionalId(c.customerToken, 'customerToken');
   const lines = checkLines(c.lines, 'lines', checkReturnLine);
   if (c.receiptId === undefined) {
-    lines.forEach((line, index) => {
+    const priced = lines.map((line, index) => {
       if (line.unitRefundMinor === undefined) {
         fail('INVALID_ARGUMENT', `lines[${index}].unitRefundMinor is required for a non-receipted return`, `lines[${index}].unitRefundMinor`);
       }
+      return { quantity: line.quantity, unitPriceMinor: line.unitRefundMinor as number };
     });
+    // The refund asked for is a money amount like any other: no manager override can take it past
+    // the largest amount (or past exact integer arithmetic).
+    linesTotalMinor(priced, 'lines');
   } else {
     lines.forEach((line, index) => {
       if (line.receiptLineNo === undefined) {

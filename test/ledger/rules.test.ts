@@ -527,6 +527,32 @@ test('backorder cannot be turned off while a position is negative; after restock
   t.deepEqual(h.ledger.verify().problems, []);
 });
 
+test('backorder cannot be turned off in the batch that drove a new position negative, nor past a SKU outside the basic plane', async (t) => {
+  const h = await setup(t, { backorderAllowed: true }, {}, 2);
+  const strict = { type: 'UpsertStore', storeId: 'S1', name: 'Main St', currency: 'USD', policy: { backorderAllowed: false } };
+  // G was never stocked: its position is first written by this very batch's sale.
+  const [skuAdded, sold, refused] = await h.sendAll([
+    { type: 'UpsertSku', sku: 'G', description: 'glass', returnable: true, returnWindowDays: 0 },
+    saleCommand('R1', [['G', 5, 100]]),
+    strict,
+  ]);
+  resultOf(skuAdded, 'SkuUpserted');
+  t.is(resultOf(sold, 'Sale').decision, 'APPROVED');
+  t.is(errorCode(refused), 'STOCK_WOULD_GO_NEGATIVE');
+  t.true(h.ledger.getStore('S1')?.policy.backorderAllowed);
+  // A SKU whose id sorts after every basic-plane character, committed in an earlier batch.
+  t.true((await h.send({ type: 'ReceiveStock', storeId: 'S1', sku: 'G', bucket: 'SELLABLE', quantity: 5, reference: 'PO-1' })).ok);
+  resultOf(await h.send({ type: 'UpsertSku', sku: '\u{1F45F}-SHOE', description: 'shoe', returnable: true, returnWindowDays: 0 }), 'SkuUpserted');
+  await sell(h, 'R2', [['\u{1F45F}-SHOE', 1, 100]]);
+  t.is(errorCode(await h.send(strict)), 'STOCK_WOULD_GO_NEGATIVE');
+  // Another store whose id extends this one's (S10) is not this store's stock: S1 restocked turns it off.
+  resultOf(await h.send({ type: 'UpsertStore', storeId: 'S10', name: 'Annex', currency: 'USD', policy: { backorderAllowed: true } }), 'StoreUpserted');
+  t.true((await h.send({ type: 'AdjustStock', storeId: 'S10', sku: 'A', bucket: 'SELLABLE', delta: -3, reason: 'shrink' })).ok);
+  t.true((await h.send({ type: 'ReceiveStock', storeId: 'S1', sku: '\u{1F45F}-SHOE', bucket: 'SELLABLE', quantity: 1, reference: 'PO-2' })).ok);
+  resultOf(await h.send(strict), 'StoreUpserted');
+  t.deepEqual(h.ledger.verify().problems, []);
+});
+
 // ---- stock movements ---------------------------------------------------------------------------
 
 test('a cycle count sets the bucket to the counted quantity and reports the variance', async (t) => {
@@ -563,6 +589,13 @@ test('stock reserved for a held exchange cannot be adjusted, counted or transfer
 
 const longId = 'x'.repeat(limits.idLengthMax + 1);
 const tooManyLines = Array.from({ length: limits.linesMax + 1 }, (_, index) => ({ lineNo: index + 1, sku: 'A', quantity: 1, unitPriceMinor: 1 }));
+
+/** A list of `length` with only `entries` set: the others are holes, as a sparse array's are. */
+function sparse(length: number, entries: Record<number, unknown>): unknown[] {
+  const list = new Array<unknown>(length);
+  for (const [index, value] of Object.entries(entries)) list[Number(index)] = value;
+  return list;
+}
 
 /** [what, envelope or command, expected code]; a bare command gets a fresh envelope. */
 const invalid: [string, unknown, LedgerErrorCode, boolean?][] = [
@@ -607,6 +640,15 @@ const invalid: [string, unknown, LedgerErrorCode, boolean?][] = [
   ['take more than on hand', { type: 'AdjustStock', storeId: 'S1', sku: 'A', bucket: 'DAMAGED', delta: -1, reason: 'x' }, 'STOCK_WOULD_GO_NEGATIVE'],
   ['take reserved stock', { type: 'AdjustStock', storeId: 'S1', sku: 'B', bucket: 'SELLABLE', delta: -100, reason: 'x' }, 'STOCK_RESERVED'],
   ['same id, another body', { idempotencyId: 'setup-sale', actor: {}, command: saleCommand('R1', [['A', 1, 999]]) }, 'IDEMPOTENCY_CONFLICT', true],
+  ['non-receipted refund past the largest amount, overridden', returnCommand('V13', undefined, [[undefined, 'A', 1_000_000, 99_999_999_999]], { override: { operatorId: 'M1', reasonCode: 'MGR' } }), 'AMOUNT_INVALID'],
+  ['non-receipted refund past exact integers', returnCommand('V14', undefined, [[undefined, 'A', 1_000_000, 99_999_999_999], [undefined, 'B', 1_000_000, 99_999_999_999]], { override: { operatorId: 'M1', reasonCode: 'MGR' } }), 'AMOUNT_INVALID'],
+  ['inherited member as a policy setting', { type: 'UpsertStore', storeId: 'S1', name: 'Main St', currency: 'USD', policy: { toString: 5 } }, 'INVALID_ARGUMENT'],
+  ['hasOwnProperty as a policy setting', { type: 'UpsertStore', storeId: 'S1', name: 'Main St', currency: 'USD', policy: { hasOwnProperty: 1 } }, 'INVALID_ARGUMENT'],
+  ['__proto__ as a policy setting (parsed JSON)', { type: 'UpsertStore', storeId: 'S1', name: 'Main St', currency: 'USD', policy: JSON.parse('{"__proto__":{"backorderAllowed":true}}') as unknown }, 'INVALID_ARGUMENT'],
+  ['receipt id with a lone surrogate', saleCommand('V15\ud800', [['A', 1, 100]]), 'INVALID_ARGUMENT'],
+  ['store name with a lone surrogate', { type: 'UpsertStore', storeId: 'S1', name: 'Main \udc00St', currency: 'USD' }, 'INVALID_ARGUMENT'],
+  ['sparse tender list', { ...saleCommand('V16', [['A', 1, 100]]), tenders: sparse(2, { 1: { tenderType: 'CASH', amountMinor: 100 } }) }, 'INVALID_ARGUMENT'],
+  ['sparse line list', { ...saleCommand('V17', [['A', 1, 100]]), lines: sparse(2, { 1: { lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 } }) }, 'INVALID_ARGUMENT'],
 ];
 
 test('every invalid command is refused with its code and leaves the ledger untouched', async (t) => {

@@ -34,7 +34,7 @@ export function upsertStore(ctx: RuleContext, command: UpsertStore): RuleOutput 
  * otherwise the store's stock would break the no-backorder invariant the moment it is stored.
  */
 function refuseIfOversold(ctx: RuleContext, storeId: string): void {
-  for (const position of ctx.tx.committedRange<Position>('positions', [storeId], [storeId, '\uffff'])) {
+  for (const position of ctx.tx.withFirstElement<Position>('positions', storeId)) {
     if (positionViolation(position, false) !== undefined) {
       fail('STOCK_WOULD_GO_NEGATIVE', `store ${storeId} has sku ${position.sku} at sellable ${position.sellable}, reserved ${position.reserved}; receive or count it before turning backorder off`, 'policy.backorderAllowed');
     }
