@@ -42,13 +42,26 @@ export function grpcStatusOf(code: string): status {
   return statusByCode[code] ?? status.INTERNAL;
 }
 
+/**
+ * Bounds on what an error sends back. Status details and metadata travel in HTTP/2 trailers, and a
+ * trailer block past the peer's header-list limit (16 KiB to 64 KiB) fails the whole connection,
+ * every call on it included, not just this one.
+ */
+export const errorDetailsCharsMax = 512;
+export const errorFieldCharsMax = 128;
+
+function clipped(text: string, charsMax: number): string {
+  return text.length <= charsMax ? text : `${text.slice(0, charsMax - 1)}…`;
+}
+
 export function toServiceError(error: LedgerErrorInfo): Partial<ServiceError> {
   const metadata = new Metadata();
   metadata.set('tillgate-reason', error.code);
-  if (error.field !== undefined) metadata.set('tillgate-field', error.field);
+  // A metadata value is printable ASCII; a field path names the caller's keys, which need not be.
+  if (error.field !== undefined) metadata.set('tillgate-field', clipped(error.field.replace(/[^\x20-\x7e]/g, '?'), errorFieldCharsMax));
   const code = grpcStatusOf(error.code);
   // Internal details stay in the server's log; the caller gets the stable reason only.
-  const details = code === status.INTERNAL ? 'internal error; the request may be retried with the same idempotency id' : error.message;
+  const details = code === status.INTERNAL ? 'internal error; the request may be retried with the same idempotency id' : clipped(error.message, errorDetailsCharsMax);
   return { code, details, metadata };
 }
 

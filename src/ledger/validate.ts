@@ -15,6 +15,42 @@ function isObject(value: unknown): value is Unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The digits of a text, read the way a person would: full-width and other compatibility digits count, separators do not. */
+function digitsOf(text: string): string {
+  return text.normalize('NFKC').replace(/\D/g, '');
+}
+
+/** A Luhn-valid run of 13 to 19 digits (separators aside): a payment card number. */
+function holdsCardNumber(text: string): boolean {
+  for (const run of text.normalize('NFKC').replace(/[^\p{L}\d]/gu, '').match(/\d{13,19}/g) ?? []) {
+    if (luhnValid(run)) return true;
+  }
+  return false;
+}
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let index = 0; index < digits.length; index += 1) {
+    let digit = digits.charCodeAt(digits.length - 1 - index) - 48;
+    if (index % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/**
+ * How a refused value is quoted in an error message. Messages reach clients and logs, so a value
+ * is quoted only when it is short and holds no run of digits that could be a card number; and a
+ * long one never makes a long message (a message travels in gRPC trailers, which have a size limit).
+ */
+function quoted(value: unknown): string {
+  if (typeof value === 'number') return digitsOf(String(value)).length >= 12 ? 'a number too long to quote' : String(value);
+  if (typeof value !== 'string') return value === null ? 'null' : typeof value;
+  if (value.length > 24) return `a ${value.length}-character string`;
+  if (digitsOf(value).length >= 12) return 'a value with too many digits to quote';
+  return JSON.stringify(value);
+}
+
 /**
  * A UTF-16 surrogate without its pair: such a string has no UTF-8 form, so the stored record and
  * the journal (both UTF-8) would each hold a replacement character instead, and two different ids
@@ -51,37 +87,37 @@ function checkOptionalId(value: unknown, field: string): void {
 
 export function checkQuantity(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    fail('QUANTITY_INVALID', `${field} must be a positive integer, got ${String(value)}`, field);
+    fail('QUANTITY_INVALID', `${field} must be a positive integer, got ${quoted(value)}`, field);
   }
-  if ((value as number) > limits.quantityMax) fail('QUANTITY_INVALID', `${field} ${String(value)} is more than ${limits.quantityMax}`, field);
+  if ((value as number) > limits.quantityMax) fail('QUANTITY_INVALID', `${field} ${quoted(value)} is more than ${limits.quantityMax}`, field);
   return value as number;
 }
 
 function checkSignedQuantity(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value === 0) {
-    fail('QUANTITY_INVALID', `${field} must be a non-zero integer, got ${String(value)}`, field);
+    fail('QUANTITY_INVALID', `${field} must be a non-zero integer, got ${quoted(value)}`, field);
   }
-  if (Math.abs(value as number) > limits.quantityMax) fail('QUANTITY_INVALID', `${field} ${String(value)} is beyond ±${limits.quantityMax}`, field);
+  if (Math.abs(value as number) > limits.quantityMax) fail('QUANTITY_INVALID', `${field} ${quoted(value)} is beyond ±${limits.quantityMax}`, field);
   return value as number;
 }
 
 function checkCount(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > limits.positionAbsMax) {
-    fail('QUANTITY_INVALID', `${field} must be an integer from 0 to ${limits.positionAbsMax}, got ${String(value)}`, field);
+    fail('QUANTITY_INVALID', `${field} must be an integer from 0 to ${limits.positionAbsMax}, got ${quoted(value)}`, field);
   }
   return value as number;
 }
 
 export function checkAmount(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > limits.amountMinorMax) {
-    fail('AMOUNT_INVALID', `${field} must be an integer amount in minor units from 0 to ${limits.amountMinorMax}, got ${String(value)}`, field);
+    fail('AMOUNT_INVALID', `${field} must be an integer amount in minor units from 0 to ${limits.amountMinorMax}, got ${quoted(value)}`, field);
   }
   return value as number;
 }
 
 function checkEnum<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    fail('INVALID_ARGUMENT', `${field} must be one of ${allowed.join(', ')}, got ${String(value)}`, field);
+    fail('INVALID_ARGUMENT', `${field} must be one of ${allowed.join(', ')}, got ${quoted(value)}`, field);
   }
   return value as T;
 }
@@ -93,7 +129,7 @@ function checkBoolean(value: unknown, field: string): boolean {
 
 function checkCurrency(value: unknown, field: string): string {
   if (typeof value !== 'string' || !isKnownCurrency(value)) {
-    fail('CURRENCY_UNKNOWN', `${field} ${String(value)} is not an ISO 4217 currency code`, field);
+    fail('CURRENCY_UNKNOWN', `${field} ${quoted(value)} is not an ISO 4217 currency code`, field);
   }
   return value as string;
 }
@@ -163,8 +199,9 @@ function checkTenders(value: unknown, field: string, totalMinor: number): Tender
 /** A card reference must already be masked or tokenized: a clear PAN is refused, never stored. */
 function checkMaskedPan(value: unknown, field: string): void {
   checkId(value, field, 32);
-  // Separators do not make a card number safe: 4111-1111-1111-1111 is as clear as 4111111111111111.
-  if (/\d{12,19}/.test((value as string).replace(/[\s.-]/g, ''))) {
+  // No separator makes a card number safe (4111-1111-1111-1111, 4111/1111/..., full-width digits):
+  // a masked number keeps at most 10 of its digits (first 6 / last 4).
+  if (digitsOf(value as string).length >= 12) {
     fail('INVALID_ARGUMENT', `${field} looks like a clear card number; send it masked (first 6 / last 4) or tokenized`, field);
   }
 }
@@ -192,7 +229,7 @@ const policyChecks: Record<keyof Policy, (value: unknown, field: string) => void
 
 function checkRange(value: unknown, field: string, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    fail('INVALID_ARGUMENT', `${field} must be an integer from ${min} to ${max}, got ${String(value)}`, field);
+    fail('INVALID_ARGUMENT', `${field} must be an integer from ${min} to ${max}, got ${quoted(value)}`, field);
   }
 }
 
@@ -292,12 +329,19 @@ function checkStoreSku(c: Unknown): void {
   checkId(c.sku, 'sku');
 }
 
+/** A customer token identifies a customer for velocity limits; it must never be a card number. */
+function checkCustomerToken(value: unknown): void {
+  if (value === undefined) return;
+  checkId(value, 'customerToken');
+  if (holdsCardNumber(value as string)) fail('INVALID_ARGUMENT', 'customerToken holds what looks like a card number; send a token, never the number', 'customerToken');
+}
+
 function checkReceiptCommand(c: Unknown): void {
   checkId(c.storeId, 'storeId');
   checkId(c.receiptId, 'receiptId');
   checkEnum(c.channel, channels, 'channel');
   checkCurrency(c.currency, 'currency');
-  checkOptionalId(c.customerToken, 'customerToken');
+  checkCustomerToken(c.customerToken);
   const lines = checkLines(c.lines, 'lines', checkSaleLine);
   checkTenders(c.tenders, 'tenders', linesTotalMinor(lines, 'lines'));
 }
@@ -306,7 +350,7 @@ function checkReturnCommand(c: Unknown, isExchange: boolean): void {
   checkId(c.storeId, 'storeId');
   checkId(c.returnId, 'returnId');
   checkOptionalId(c.receiptId, 'receiptId');
-  checkOptionalId(c.customerToken, 'customerToken');
+  checkCustomerToken(c.customerToken);
   const lines = checkLines(c.lines, 'lines', checkReturnLine);
   if (c.receiptId === undefined) {
     const priced = lines.map((line, index) => {

@@ -86,6 +86,31 @@ test('errors carry a gRPC status, a stable reason and the offending field', asyn
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 10, damaged: 0 });
 });
 
+test('an error quotes no card number and no huge value, and never breaks the calls beside it on the connection', async (t) => {
+  const { client } = await startTestNode(t);
+  await seed(client, ['S1'], ['A'], 100);
+  const saleOf = (receiptId: string, currency: string, cardMasked = card.cardMasked) =>
+    client.recordSale({ storeId: 'S1', receiptId, channel: 1, currency, lines: [{ lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 }], tenders: [{ ...card, cardMasked, amountMinor: 100 }] });
+  // A 70,000-character value echoed whole made ~70 KB of trailers, past HTTP/2's header limit,
+  // which failed every call on the connection; the sales sent beside it must all succeed.
+  const beside = Array.from({ length: 10 }, (_, index) => saleOf(`OK-${index}`, 'USD'));
+  const huge = await rejection(t, saleOf('BIG', 'U'.repeat(70_000)));
+  t.deepEqual([huge.code, huge.reason, huge.field], [status.INVALID_ARGUMENT, 'CURRENCY_UNKNOWN', 'currency']);
+  t.true(huge.message.length < 1000, huge.message.slice(0, 200));
+  t.deepEqual((await Promise.all(beside)).map((sale) => sale.decision), Array.from({ length: 10 }, () => pb.Decision.DECISION_APPROVED));
+  const pan = await rejection(t, saleOf('PAN', '4111111111111111'));
+  t.is(pan.reason, 'CURRENCY_UNKNOWN');
+  t.false(/\d{12}/.test(pan.message), pan.message);
+  // Card numbers hidden by separators or full-width digits are refused, never stored or returned.
+  for (const [index, hidden] of ['4111_1111_1111_1111', '4111/1111/1111/1111', '\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11'].entries()) {
+    const refused = await rejection(t, saleOf(`HIDDEN-${index}`, 'USD', hidden));
+    t.deepEqual([refused.reason, refused.field], ['INVALID_ARGUMENT', 'tenders[0].cardMasked']);
+  }
+  const token = await rejection(t, client.recordSale({ storeId: 'S1', receiptId: 'TOKEN', channel: 1, currency: 'USD', customerToken: '4111 1111 1111 1111', lines: [{ lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 }], tenders: [{ ...card, amountMinor: 100 }] }));
+  t.deepEqual([token.reason, token.field], ['INVALID_ARGUMENT', 'customerToken']);
+  t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 90 });
+});
+
 test('a replayed idempotency id returns the original answer marked as a replay; another body is refused', async (t) => {
   const { client } = await startTestNode(t);
   await seed(client, ['S1'], ['A'], 10);
