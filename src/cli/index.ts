@@ -52,20 +52,36 @@ program
 program
   .command('status')
   .description("show a running node's live state through its control socket")
-  .option('--data-dir <dir>', 'data directory of the node', './data')
-  .option('--socket <path>', 'control socket path (default <data-dir>/tillgate.sock)')
-  .action(async (flags: { dataDir: string; socket?: string }) => {
-    printJson(await controlRequest(flags.socket ?? loadConfig({ flags: { dataDir: flags.dataDir } }).controlSocket, { command: 'status' }));
+  .option('--data-dir <dir>', 'data directory of the node (default: TILLGATE_DATA_DIR, the config file, or ./data)')
+  .option('--socket <path>', 'control socket path (default: TILLGATE_CONTROL_SOCKET, the config file, or <data-dir>/tillgate.sock)')
+  .action(async (flags: ControlFlags) => {
+    printControlAnswer(await controlRequest(controlSocketOf(flags), { command: 'status' }));
   });
 
 program
   .command('drain')
   .description('start a graceful shutdown of a running node (health NOT_SERVING, finish in-flight calls, close)')
-  .option('--data-dir <dir>', 'data directory of the node', './data')
-  .option('--socket <path>', 'control socket path (default <data-dir>/tillgate.sock)')
-  .action(async (flags: { dataDir: string; socket?: string }) => {
-    printJson(await controlRequest(flags.socket ?? loadConfig({ flags: { dataDir: flags.dataDir } }).controlSocket, { command: 'drain' }));
+  .option('--data-dir <dir>', 'data directory of the node (default: TILLGATE_DATA_DIR, the config file, or ./data)')
+  .option('--socket <path>', 'control socket path (default: TILLGATE_CONTROL_SOCKET, the config file, or <data-dir>/tillgate.sock)')
+  .action(async (flags: ControlFlags) => {
+    printControlAnswer(await controlRequest(controlSocketOf(flags), { command: 'drain' }));
   });
+
+interface ControlFlags {
+  dataDir?: string;
+  socket?: string;
+}
+
+/** Prints the node's answer; one that reports an error makes the command fail. */
+function printControlAnswer(answer: unknown): void {
+  printJson(answer);
+  if ((answer as { ok?: unknown } | null)?.ok === false) process.exitCode = 1;
+}
+
+/** The node's control socket as `serve` would configure it: flags, then the environment (and TILLGATE_CONFIG), then defaults. */
+function controlSocketOf(flags: ControlFlags): string {
+  return flags.socket ?? loadConfig({ env: process.env, flags: { dataDir: flags.dataDir } }).controlSocket;
+}
 
 addClientOptions(program.command('stock').description('stock position of a SKU in a store').argument('<store>').argument('<sku>'))
   .action(async (storeId: string, sku: string, flags: ClientFlags) => {

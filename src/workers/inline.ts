@@ -6,7 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { Ledger } from '../ledger/index.js';
 import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
-import { openLayout, shardPath } from './layout.js';
+import { lockDataDir, openLayout, shardPath } from './layout.js';
 import { batchBound, poolDefaults } from './pool.js';
 import type { CommandSink, ShardStats } from './pool.js';
 import { shardOf } from './routing.js';
@@ -24,6 +24,8 @@ export class InlineSink implements CommandSink {
   private closing = false;
   /** The one close in progress or done: a second close() waits for the same one. */
   private closed: Promise<void> | undefined;
+  /** Gives the data directory back (lockDataDir) once every ledger has closed. */
+  private releaseLock: () => void = () => undefined;
 
   private constructor(
     readonly shardCount: number,
@@ -33,12 +35,20 @@ export class InlineSink implements CommandSink {
   ) {}
 
   static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; defaultPolicy?: Partial<Policy> }): InlineSink {
-    const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
-    const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
-      ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
-      outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
-    }));
-    return new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
+    const releaseLock = lockDataDir(options.dataDir);
+    try {
+      const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
+      const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
+        ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
+        outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
+      }));
+      const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
+      sink.releaseLock = releaseLock;
+      return sink;
+    } catch (error) {
+      releaseLock();
+      throw error;
+    }
   }
 
   async submit(envelope: Envelope): Promise<Outcome> {
@@ -125,5 +135,6 @@ export class InlineSink implements CommandSink {
       while (shard.outbox.length > 0 || shard.running > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await Promise.all(this.shards.map((shard) => shard.ledger.close()));
+    this.releaseLock();
   }
 }

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { openReader } from '../ledger/index.js';
 import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
 import { limits } from '../ledger/index.js';
-import { openLayout, shardPath } from './layout.js';
+import { lockDataDir, openLayout, shardPath } from './layout.js';
 import { decodeMessage, postEncoded } from './messages.js';
 import type { FromWriter } from './messages.js';
 import { shardOf } from './routing.js';
@@ -110,6 +110,8 @@ export class ShardPool implements CommandSink {
   private nextId = 1;
   private closing = false;
   private closed: Promise<void> | undefined;
+  /** Gives the data directory back (lockDataDir) once every writer has closed. */
+  private releaseLock: () => void = () => undefined;
   private readonly restartTimers = new Set<NodeJS.Timeout>();
   private readonly batchCommandsMax: number;
 
@@ -122,13 +124,20 @@ export class ShardPool implements CommandSink {
   }
 
   static async start(options: PoolOptions): Promise<ShardPool> {
-    const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
-    const pool = new ShardPool(options, manifest.shardCount);
-    await Promise.all(pool.shards.map((shard) => pool.spawn(shard)));
-    for (let index = 0; index < manifest.shardCount; index += 1) {
-      pool.shardReaders.push(openReader(shardPath(options.dataDir, index), { defaultPolicy: pool.options.defaultPolicy }));
+    const releaseLock = lockDataDir(options.dataDir);
+    try {
+      const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
+      const pool = new ShardPool(options, manifest.shardCount);
+      pool.releaseLock = releaseLock;
+      await Promise.all(pool.shards.map((shard) => pool.spawn(shard)));
+      for (let index = 0; index < manifest.shardCount; index += 1) {
+        pool.shardReaders.push(openReader(shardPath(options.dataDir, index), { defaultPolicy: pool.options.defaultPolicy }));
+      }
+      return pool;
+    } catch (error) {
+      releaseLock();
+      throw error;
     }
-    return pool;
   }
 
   shardFor(storeId: string): number {
@@ -331,6 +340,7 @@ export class ShardPool implements CommandSink {
     }
     await Promise.all(this.shards.map((shard) => this.closeShard(shard)));
     for (const reader of this.shardReaders) await reader.close();
+    this.releaseLock();
   }
 
   private async closeShard(shard: Shard): Promise<void> {
