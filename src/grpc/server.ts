@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { Server, status } from '@grpc/grpc-js';
 import type { ServerCredentials, ServerUnaryCall, handleUnaryCall, sendUnaryData, ServiceError } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -32,6 +33,38 @@ export interface GrpcServerOptions {
   port: number;
   credentials: ServerCredentials;
   limits: GrpcLimits;
+}
+
+/** A request whose bytes did not decode: not protobuf, a number out of range, or a string that is not UTF-8. */
+class UndecodableRequest {
+  constructor(readonly reason: string) {}
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The service with every request decoded strictly, and a request that does not decode handed to
+ * its handler as an UndecodableRequest, so the caller hears INVALID_ARGUMENT with the reason
+ * (grpc-js answers a throwing decoder with INTERNAL, which tells a client to retry). Strings must
+ * be valid UTF-8: a lenient decoder turns bad bytes into U+FFFD, and two different ids into one.
+ * The generated decoders take a BinaryReader in place of the bytes.
+ */
+export function strictlyDecoded<S extends object>(service: S): S {
+  const wrapped: Record<string, unknown> = {};
+  for (const [name, method] of Object.entries(service) as [string, { requestDeserialize: (bytes: Buffer) => unknown }][]) {
+    const decode = method.requestDeserialize;
+    wrapped[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer): unknown => {
+        try {
+          return decode(new BinaryReader(bytes, (utf8) => strictUtf8.decode(utf8)) as unknown as Buffer);
+        } catch (error) {
+          return new UndecodableRequest(error instanceof Error ? error.message : String(error));
+        }
+      },
+    };
+  }
+  return wrapped as S;
 }
 
 export const serviceNames = ['tillgate.v1.ReturnsService', 'tillgate.v1.SalesService', 'tillgate.v1.InventoryService', 'tillgate.v1.AdminService'] as const;
@@ -79,6 +112,12 @@ export class CallGate {
       if (refused !== undefined) {
         this.metrics.commands.inc({ type: name, interface: 'grpc', code: refused.metadata?.get('tillgate-reason')[0]?.toString() ?? 'REFUSED' });
         callback(refused);
+        return;
+      }
+      if ((call.request as unknown) instanceof UndecodableRequest) {
+        const reason = (call.request as unknown as UndecodableRequest).reason;
+        this.metrics.commands.inc({ type: name, interface: 'grpc', code: 'INVALID_ARGUMENT' });
+        callback(toServiceError({ code: 'INVALID_ARGUMENT', message: `the request does not decode as a ${name} request (${reason}); nothing was done` }));
         return;
       }
       const requestId = (call.metadata.get('x-request-id')[0]?.toString() ?? '').slice(0, 64) || randomUUID();
@@ -185,10 +224,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const server = new Server(grpcServerOptions(options.limits));
   const commands = commandHandlers(gate);
   const reads = readHandlers(gate);
-  server.addService(pb.ReturnsServiceService, { ...commands.returns, ...reads.returns });
-  server.addService(pb.SalesServiceService, { ...commands.sales, ...reads.sales });
-  server.addService(pb.InventoryServiceService, reads.inventory);
-  server.addService(pb.AdminServiceService, { ...commands.admin, ...reads.admin });
+  server.addService(strictlyDecoded(pb.ReturnsServiceService), { ...commands.returns, ...reads.returns });
+  server.addService(strictlyDecoded(pb.SalesServiceService), { ...commands.sales, ...reads.sales });
+  server.addService(strictlyDecoded(pb.InventoryServiceService), reads.inventory);
+  server.addService(strictlyDecoded(pb.AdminServiceService), { ...commands.admin, ...reads.admin });
   const statusMap: Record<string, 'SERVING' | 'NOT_SERVING'> = { '': 'SERVING' };
   for (const name of serviceNames) statusMap[name] = 'SERVING';
   const health = new HealthImplementation(statusMap);

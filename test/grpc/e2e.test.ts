@@ -223,3 +223,44 @@ test('a call that arrives without a deadline gets the default one; its retry wit
   t.is(retried.decision, pb.Decision.DECISION_APPROVED);
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 9 });
 });
+
+test('a request that does not decode, or carries a string that is not UTF-8, is INVALID_ARGUMENT and changes nothing', async (t) => {
+  const { node, client } = await startTestNode(t, { shards: 1 });
+  await seed(client, ['S1'], ['A'], 10);
+  const raw = new grpc.Client(`localhost:${node.grpcPort}`, credentials.createSsl(readFileSync(node.caFile ?? '')));
+  t.teardown(() => raw.close());
+  const send = (bytes: Buffer) =>
+    new Promise<ServiceError>((resolve, reject) => {
+      raw.makeUnaryRequest('/tillgate.v1.SalesService/RecordSale', (value: Buffer) => value, (value: Buffer) => value, bytes, new Metadata(), { deadline: Date.now() + 10_000 }, (error, answer) => {
+        if (error === null) reject(new Error(`accepted: ${String(answer?.length)} bytes`));
+        else resolve(error);
+      });
+    });
+  const sale = (idempotencyId: string, receiptId: string) => Buffer.from(pb.RecordSaleRequest.encode(pb.RecordSaleRequest.fromPartial({
+    context: { idempotencyId }, storeId: 'S1', receiptId, channel: 1, currency: 'USD',
+    lines: [{ lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 }], tenders: [{ ...card, amountMinor: 100 }],
+  })).finish());
+  /** The encoded sale with the first byte of `marker` replaced by `byte` (an invalid UTF-8 lead byte). */
+  const corrupted = (bytes: Buffer, marker: string, byte: number) => {
+    const at = bytes.indexOf(marker);
+    if (at < 0) throw new Error(`no ${marker} in the request`);
+    const copy = Buffer.from(bytes);
+    copy[at] = byte;
+    return copy;
+  };
+  const cases: [string, Buffer][] = [
+    ['garbage bytes', Buffer.from([0xff, 0xff, 0xff, 0xff])],
+    ['a request cut inside its last field', sale('cut-1', 'R-CUT').subarray(0, -3)],
+    ['an idempotency id that is not UTF-8', corrupted(sale('Xbad-utf8-1', 'R-U1'), 'Xbad', 0xff)],
+    ['a receipt id that is not UTF-8', corrupted(sale('bad-utf8-2', 'XR-U2'), 'XR-U2', 0xfe)],
+  ];
+  for (const [what, bytes] of cases) {
+    const error = await send(bytes);
+    t.deepEqual([error.code, error.metadata.get('tillgate-reason')[0]], [status.INVALID_ARGUMENT, 'INVALID_ARGUMENT'], what);
+    t.regex(error.details, /does not decode as a RecordSale request/, what);
+  }
+  // The well-formed sale with the same bytes otherwise goes through, once: nothing above was applied.
+  const error = await send(sale('Xgood', 'R-GOOD')).catch((accepted: Error) => accepted);
+  t.regex(error.message, /^accepted/);
+  t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 9 });
+});
