@@ -38,14 +38,19 @@ export function fixedReply(stan: number, code: ResponseCode, returnId = '', deci
   };
 }
 
-/** Return id assigned to an authorization that names none: `<terminal>-<MMDD><STAN>` (at most 19 characters). */
+/**
+ * Return id assigned to an authorization that names none: `<terminal><YYMMDD><STAN>`, at most 20
+ * characters (the R record's column), the last 12 always digits. The year is in it because STANs
+ * restart every day and return ids are kept for good: without it, the same terminal and STAN on
+ * the same day a year later named a return that already existed.
+ */
 export function fixedReturnId(terminalId: string, stan: number, transmissionTime: string): string {
-  return `${terminalId}-${transmissionTime.slice(4, 8)}${String(stan).padStart(6, '0')}`;
+  return `${terminalId}${transmissionTime.slice(2, 8)}${String(stan).padStart(6, '0')}`;
 }
 
 function envelopeOf(request: FixedRequest, command: Command): Envelope {
   const h = request.header;
-  return { idempotencyId: registerIdempotencyId(h.terminalId, String(h.stan).padStart(6, '0'), h.transmissionTime), actor: { terminalId: h.terminalId }, command };
+  return { idempotencyId: registerIdempotencyId(h.storeId, h.terminalId, String(h.stan).padStart(6, '0'), h.transmissionTime), actor: { terminalId: h.terminalId }, command };
 }
 
 function failure(request: FixedRequest, outcome: Outcome & { ok: false }, returnId = ''): FixedReply {
@@ -109,8 +114,12 @@ function planVoid(request: FixedRequest): FixedPlan {
   return { kind: 'command', envelope: envelopeOf(request, command), respond };
 }
 
+/** The one record layout version this gateway reads; a register speaking another is refused, not guessed at. */
+export const fixedVersion = '01';
+
 export function planFixed(request: FixedRequest, session: Readonly<SessionState>): FixedPlan {
   const h = request.header;
+  if (h.version !== fixedVersion) return { kind: 'reply', reply: fixedReply(h.stan, '30') };
   switch (h.operation) {
     case 'SO': return { kind: 'reply', reply: fixedReply(h.stan, '00'), signOn: true };
     case 'SF': return { kind: 'reply', reply: fixedReply(h.stan, '00'), signOn: false };

@@ -113,6 +113,11 @@ export class LengthFramer {
     return this.headerFilled + this.payloadFilled;
   }
 
+  /** Whether a frame has begun and not ended: part of a header, or a whole header whose payload has not all come. */
+  get inFrame(): boolean {
+    return this.headerFilled > 0 || this.payload !== null;
+  }
+
   push(chunk: Uint8Array): FrameEvent[] {
     if (this.failure !== null) {
       return [{ kind: 'error', error: new FramerError('FRAMER_FAILED', this.streamOffset, `already failed: ${this.failure.message}`) }];
@@ -207,6 +212,11 @@ export class LineFramer {
 
   get bufferedBytes(): number {
     return this.filled;
+  }
+
+  /** Whether a line has begun and not ended. */
+  get inFrame(): boolean {
+    return this.filled > 0;
   }
 
   push(chunk: Uint8Array): FrameEvent[] {

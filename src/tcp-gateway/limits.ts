@@ -52,6 +52,9 @@ export type GatewayRefusalReason =
   | 'read_bytes_per_second_min'
   | 'shutting_down';
 
+export const frameBytesMin = 512;
+export const writeBufferBytesMin = 16 * 1024;
+
 /** Checks limits at the boundary, with precise messages. */
 export function resolveLimits(partial: Partial<GatewayLimits> | undefined): GatewayLimits {
   const limits = { ...gatewayDefaults, ...partial };
@@ -61,5 +64,9 @@ export function resolveLimits(partial: Partial<GatewayLimits> | undefined): Gate
     }
   }
   if (limits.frameBytesMax > 65535) throw new RangeError(`gateway limit frameBytesMax ${limits.frameBytesMax} exceeds 65535`);
+  // A reply can be longer than its request (field 39, line decisions): below this, ordinary replies would not fit.
+  if (limits.frameBytesMax < frameBytesMin) throw new RangeError(`gateway limit frameBytesMax ${limits.frameBytesMax} is below ${frameBytesMin}`);
+  // Below a socket's own write buffer (16 KiB), write() never reports backpressure, so no 'drain' would ever resume reading.
+  if (limits.writeBufferBytesMax < writeBufferBytesMin) throw new RangeError(`gateway limit writeBufferBytesMax ${limits.writeBufferBytesMax} is below ${writeBufferBytesMin}`);
   return Object.freeze(limits);
 }

@@ -16,9 +16,12 @@ interface RegisterItem {
 
 const buckets = { S: 'SELLABLE', D: 'DAMAGED', Q: 'QUARANTINE' } as const;
 
-/** The ledger idempotency id of a register request: `iso:<terminal>:<STAN, 6 digits>:<transmission time>`. */
-export function registerIdempotencyId(terminalId: string, stan6: string, transmissionTime: string): string {
-  return `iso:${terminalId}:${stan6}:${transmissionTime}`;
+/**
+ * The ledger idempotency id of a register request: `iso:<store>:<terminal>:<STAN, 6 digits>:<transmission time>`.
+ * A terminal id is unique only within its store (field 41 within 42), so the store is part of it.
+ */
+export function registerIdempotencyId(storeId: string, terminalId: string, stan6: string, transmissionTime: string): string {
+  return `iso:${storeId}:${terminalId}:${stan6}:${transmissionTime}`;
 }
 
 export function saleLineOf(item: RegisterItem): SaleLine {

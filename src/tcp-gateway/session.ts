@@ -6,7 +6,7 @@ import type { Envelope, Outcome } from '../ledger/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { CommandSink } from '../workers/index.js';
 import { CodecError, decode, encode, fixed, peekMti, redact } from './codec/index.js';
-import type { IsoDialect, IsoMessage } from './codec/index.js';
+import type { FieldValue, IsoDialect, IsoMessage } from './codec/index.js';
 import { fixedReply, planFixed } from './fixed-translator.js';
 import type { FixedPlan } from './fixed-translator.js';
 import type { GatewayRefusalReason } from './limits.js';
@@ -93,7 +93,20 @@ export class IsoSession implements Session {
     } catch (error) {
       // A reply that cannot be encoded is a programmer error; the register still gets an answer.
       this.context.logger.error({ err: error, mti: response.mti }, 'iso reply does not encode');
-      return { reply: encode(answer({ mti: response.mti, fields: new Map() }, '96'), this.dialect) };
+      // The same response MTI and header (a TPDU, already swapped), the keys the register matches
+      // answers by (11, 41), and 39 = 96: the fields that failed are left out.
+      const fields = new Map<number, FieldValue>([[39, '96']]);
+      for (const number of [11, 41]) {
+        const value = response.fields.get(number);
+        if (value !== undefined) fields.set(number, value);
+      }
+      const fallback: IsoMessage = response.header === undefined ? { mti: response.mti, fields } : { mti: response.mti, header: response.header, fields };
+      try {
+        return { reply: encode(fallback, this.dialect) };
+      } catch (fallbackError) {
+        this.context.logger.error({ err: fallbackError, mti: response.mti }, 'iso 96 reply does not encode either; closing the connection');
+        return { close: 'bad_frame' };
+      }
     }
   }
 }

@@ -117,10 +117,11 @@ interface Keys {
 }
 
 function keysOf(request: IsoMessage): Keys {
+  const storeId = required(request, 42, 'store id');
   const terminalId = required(request, 41, 'terminal id');
   const stan = required(request, 11, 'STAN');
   const transmissionTime = required(request, 7, 'transmission date and time');
-  return { terminalId, stan, transmissionTime, idempotencyId: registerIdempotencyId(terminalId, stan, transmissionTime) };
+  return { terminalId, stan, transmissionTime, idempotencyId: registerIdempotencyId(storeId, terminalId, stan, transmissionTime) };
 }
 
 /** The ledger return id of an authorization: `<terminal>-<STAN>-<field 7>`. */
@@ -244,6 +245,7 @@ function planReversal(request: IsoMessage, keys: Keys): IsoPlan {
 
 function planNetwork(request: IsoMessage): IsoPlan {
   required(request, 11, 'STAN');
+  required(request, 7, 'transmission date and time');
   const code = required(request, 70, 'network management code');
   if (code === '001') return { kind: 'reply', response: answer(request, '00'), signOn: true };
   if (code === '002') return { kind: 'reply', response: answer(request, '00'), signOn: false };

@@ -48,7 +48,7 @@ export interface GatewayStats {
 
 interface Framer {
   push(chunk: Uint8Array): FrameEvent[];
-  readonly bufferedBytes: number;
+  readonly inFrame: boolean;
 }
 
 class Connection {
@@ -248,7 +248,16 @@ export class Transport {
 
   private deliver(connection: Connection, reply: Uint8Array | undefined, close: GatewayRefusalReason | undefined): void {
     if (reply !== undefined && !connection.socket.destroyed) {
-      const bytes = connection.frameOut(reply);
+      let bytes: Uint8Array;
+      try {
+        bytes = connection.frameOut(reply);
+      } catch (error) {
+        // A reply the framing cannot carry (longer than frameBytesMax): the register cannot be
+        // answered on this connection; close it rather than fail the process.
+        this.logger.error({ err: error, listener: connection.spec.name, replyBytes: reply.length }, 'a reply does not fit the framing; closing the connection');
+        this.deliver(connection, undefined, close ?? 'frame_bytes_max');
+        return;
+      }
       this.statsValue.framesOut += 1;
       this.statsValue.bytesOut += bytes.length;
       connection.lastActivityMs = Date.now();
@@ -325,7 +334,8 @@ export class Transport {
     if (elapsedMs < l.readWindowMs) return undefined;
     // Only a sender in the middle of a frame, and not held back by us (bounds, backpressure, a
     // drain), is judged on its rate.
-    const judged = connection.framer.bufferedBytes > 0 && !connection.readSuspended && !connection.closing;
+    // A length header alone is in a frame too: a sender that stops right after one is slow.
+    const judged = connection.framer.inFrame && !connection.readSuspended && !connection.closing;
     const slow = judged && (connection.windowBytes * 1000) / elapsedMs < l.readBytesPerSecondMin;
     connection.windowStartMs = nowMs;
     connection.windowBytes = 0;

@@ -7,6 +7,7 @@ import type { IsoMessage } from '../../src/tcp-gateway/codec/index.js';
 import { decodeLineDecisions } from '../../src/tcp-gateway/codec/index.js';
 import type { RegisterClient } from '../../src/tcp-gateway/index.js';
 import { plainFields, toHex } from './helpers.js';
+import { envelope, setupCommands } from '../helpers/commands.js';
 import { connectRegister, iso, items, metricValue, skus, startNode, stockStart, storeId, verifyAll } from './gateway-helpers.js';
 import type { Node } from './gateway-helpers.js';
 
@@ -143,4 +144,33 @@ test('iso87-binary over TCP: many pipelined sales on one connection are each ans
   t.is(answers.filter((a) => a.f['39'] === '00' && a.f['11'] === a.request.fields.get(11)).length, count);
   t.is(node.pool.reader(storeId).getPosition(storeId, skus[1])?.sellable, stockStart - count);
   t.deepEqual(register.unmatched, []);
+});
+
+test('iso87-ascii: the same terminal id, STAN and time in two stores are two requests, not a duplicate (a terminal id is unique within its store)', async (t) => {
+  // One shard: both stores' idempotency records live in the same ledger.
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, {}, 1);
+  const otherStore = 'STORE043';
+  for (const command of setupCommands([otherStore], skus, stockStart)) {
+    const outcome = await node.pool.submit(envelope(command.type === 'UpsertStore' ? { ...command, currency: 'EUR' } : command));
+    if (!outcome.ok) throw new Error(outcome.error.message);
+  }
+  const register = await connectRegister(t, node, 'iso87-ascii');
+  const s: Script = { node, register };
+  const signOnStan = nextStan();
+  t.is((await send(s, '0800', { 7: time(signOnStan), 11: signOnStan, 41: terminal, 70: '001' })).f['39'], '00');
+  const stan = nextStan();
+  const saleIn = (store: string) => send(s, '0200', { ...base(stan, '000000'), 42: store, 4: '000000000250', 37: `TW-${store.slice(-3)}`, 48: items({ lineNo: 1, sku: skus[1], quantity: 1, unitPrice: 250 }) });
+  t.is((await saleIn(storeId)).f['39'], '00');
+  t.is((await saleIn(otherStore)).f['39'], '00');
+  const reader = node.pool.reader(storeId);
+  t.deepEqual([reader.getPosition(storeId, skus[1])?.sellable, reader.getPosition(otherStore, skus[1])?.sellable], [stockStart - 1, stockStart - 1]);
+  t.true(verifyAll(node).ok);
+});
+
+test('iso87-ascii: a network message without field 7 is refused as the protocol document says', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' });
+  const register = await connectRegister(t, node, 'iso87-ascii');
+  const stan = nextStan();
+  const reply = await send({ node, register }, '0800', { 11: stan, 41: terminal, 70: '001' });
+  t.not(reply.f['39'], '00');
 });

@@ -37,7 +37,7 @@ async function runFixedScript(t: ExecutionContext, node: Node, register: Registe
   const authorize: fixed.FixedRequest = { header: header(4, 'RA', { originalReceiptId: 'FX-1' }), items: [item(1, skus[0], 1, 0, 1)], tenders: [] };
   const authorized = await register.sendFixed(authorize);
   t.is(authorized.response.responseCode, '00');
-  t.is(authorized.response.returnId, 'TERM0009-1128000004');
+  t.is(authorized.response.returnId, 'TERM0009251128000004');
   // A duplicate (same terminal, STAN, transmission time) is answered the same, with no second hold.
   t.deepEqual(await register.sendFixed(authorize), authorized);
   t.is(reader.getReceipt(storeId, 'FX-1')?.lines[0]?.heldQuantity, 1);
@@ -71,4 +71,22 @@ test('fixed-v1: a malformed record is answered with an R record carrying 30 and 
   t.is(register.unmatched.length, 1);
   t.is((register.unmatched[0] as fixed.FixedReply).response.responseCode, '30');
   t.is((await register.sendFixed({ header: header(2, 'SO'), items: [], tenders: [] })).response.responseCode, '00');
+});
+
+test('fixed-v1: an assigned return id carries the year, so a terminal\'s STAN on the same day a year later is a new return; another layout version is refused', async (t) => {
+  const node = await startNode(t, { dialect: 'fixed-v1' });
+  const register = await connectRegister(t, node, 'fixed-v1');
+  t.is((await register.sendFixed({ header: header(1, 'SO'), items: [], tenders: [] })).response.responseCode, '00');
+  t.is((await register.sendFixed({ header: header(2, 'SA', { receiptId: 'FX-Y' }), items: [item(1, skus[0], 2, 1000)], tenders: [{ recordType: 'T', tenderType: 'CA', amount: 2000 }] })).response.responseCode, '00');
+  const authorizeAt = (transmissionTime: string) =>
+    register.sendFixed({ header: { ...header(7, 'RA', { originalReceiptId: 'FX-Y' }), transmissionTime }, items: [item(1, skus[0], 1, 0, 1)], tenders: [] });
+  const thisYear = await authorizeAt('20251128101530');
+  const nextYear = await authorizeAt('20261128093000');
+  t.deepEqual([thisYear.response.responseCode, thisYear.response.returnId], ['00', 'TERM0009251128000007']);
+  t.deepEqual([nextYear.response.responseCode, nextYear.response.returnId], ['00', 'TERM0009261128000007']);
+  t.is(node.pool.reader(storeId).getReceipt(storeId, 'FX-Y')?.lines[0]?.heldQuantity, 2);
+  const otherVersion = await register.sendFixed({ header: { ...header(8, 'SA', { receiptId: 'FX-V' }), version: '99' }, items: [item(1, skus[0], 1, 1000)], tenders: [{ recordType: 'T', tenderType: 'CA', amount: 1000 }] });
+  t.is(otherVersion.response.responseCode, '30');
+  t.is(node.pool.reader(storeId).getReceipt(storeId, 'FX-V'), undefined);
+  t.true(verifyAll(node).ok);
 });

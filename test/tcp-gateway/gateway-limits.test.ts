@@ -8,6 +8,7 @@ import type { Node } from './gateway-helpers.js';
 import type { CommandSink, ShardPool } from '../../src/workers/index.js';
 import { iso } from './gateway-helpers.js';
 import { encode, getIsoDialect, LengthFramer } from '../../src/tcp-gateway/codec/index.js';
+import { resolveLimits } from '../../src/tcp-gateway/limits.js';
 
 function open(node: Node): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -95,6 +96,25 @@ test('a sender dripping a frame below readBytesPerSecondMin is closed (read_byte
   await closedWithin(socket, 4000);
   t.true(at < echo.length);
   t.is(node.gateway.stats().refused.read_bytes_per_second_min, 1);
+});
+
+test('a sender that stops right after a length header is a slow sender too, not an idle one', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { readBytesPerSecondMin: 100, readWindowMs: 300, firstFrameMsMax: 10_000, idleMsMax: 60_000 }, 1);
+  const socket = await open(node);
+  socket.write(signOn);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  // 8,000 bytes announced, none sent.
+  socket.write(Buffer.from([0x1f, 0x40]));
+  const closedAfterMs = await closedWithin(socket, 5000);
+  t.true(closedAfterMs < 5000);
+  t.is(node.gateway.stats().refused.read_bytes_per_second_min, 1);
+  t.is(node.gateway.stats().refused.idle_ms_max ?? 0, 0);
+});
+
+test('limits that could not work are refused: a frame bound too small for replies, a write buffer below the socket\'s own', (t) => {
+  t.throws(() => resolveLimits({ frameBytesMax: 64 }), { message: /frameBytesMax 64 is below 512/ });
+  t.throws(() => resolveLimits({ writeBufferBytesMax: 1024 }), { message: /writeBufferBytesMax 1024 is below 16384/ });
+  t.like(resolveLimits({ frameBytesMax: 512, writeBufferBytesMax: 16384 }), { frameBytesMax: 512, writeBufferBytesMax: 16384 });
 });
 
 test('a TLS client that never completes its handshake is cut at handshakeMsMax (handshake_ms_max)', async (t) => {
