@@ -131,8 +131,9 @@ function getPath(source: Raw, path: string): unknown {
 
 function parseValue(kind: string, text: unknown, where: string): unknown {
   if (kind === 'int') {
-    const value = typeof text === 'number' ? text : Number(text);
-    if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${where}: expected a non-negative integer, got ${String(text)}`);
+    // Decimal digits only: Number() would read '' and ' ' as 0 (a random port), true as 1 and 0x1F90 as 8080.
+    const value = typeof text === 'number' ? text : typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${where}: expected a non-negative integer, got ${JSON.stringify(text) ?? String(text)}`);
     return value;
   }
   if (kind === 'bool') {
@@ -224,6 +225,12 @@ function validate(config: Config): Readonly<Config> {
   }
   if ((grpc.certFile === undefined) !== (grpc.keyFile === undefined)) throw new ConfigError('grpc.certFile and grpc.keyFile go together');
   if (grpc.requireClientCert && grpc.clientCaFile === undefined) throw new ConfigError('grpc.requireClientCert needs grpc.clientCaFile');
+  // Clients are not asked for a certificate unless one is required, so a CA alone would look like mutual TLS and check nothing.
+  if (grpc.clientCaFile !== undefined && !grpc.requireClientCert) throw new ConfigError('grpc.clientCaFile without grpc.requireClientCert authenticates no client: set grpc.requireClientCert too');
+  if (grpc.concurrentCallsMax < 1) throw new ConfigError('grpc.concurrentCallsMax must be at least 1 (with none, every call would wait for its deadline)');
+  if (grpc.keepaliveTimeoutMs < 1000) throw new ConfigError('grpc.keepaliveTimeoutMs must be at least 1000');
+  if (config.metrics.port !== undefined && config.metrics.port > 65535) throw new ConfigError(`metrics.port ${config.metrics.port} is not a TCP port`);
+  if (config.pool.expirySweepIntervalMs < 10) throw new ConfigError('pool.expirySweepIntervalMs must be at least 10');
   if (grpc.messageBytesMax < 1024 || grpc.messageBytesMax > 64 * 1024 * 1024) throw new ConfigError('grpc.messageBytesMax must be from 1 KiB to 64 MiB');
   if (grpc.keepaliveTimeMs < 10_000) throw new ConfigError('grpc.keepaliveTimeMs must be at least 10000 (clients reject more aggressive pings)');
   // The register gateway's settings count only when it listens.

@@ -35,8 +35,8 @@ export const toCommand = {
   }),
   exchange: (r: pb.ExchangeRequest): L.Exchange => defined({
     type: 'Exchange' as const, storeId: r.storeId, returnId: r.returnId, receiptId: r.receiptId, customerToken: r.customerToken,
-    lines: returnLines(r.lines), override: override(r.override),
-    replacement: replacement(r.replacement) ?? { receiptId: '', lines: [] },
+    // No replacement stays absent, so the ledger names what is missing ("replacement is required").
+    lines: returnLines(r.lines), override: override(r.override), replacement: replacement(r.replacement),
   }),
   completeReturn: (r: pb.CompleteReturnRequest): L.CompleteReturn => defined({
     type: 'CompleteReturn' as const, storeId: r.storeId, returnId: r.returnId,

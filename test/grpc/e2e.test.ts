@@ -77,6 +77,7 @@ test('errors carry a gRPC status, a stable reason and the offending field', asyn
     [client.completeReturn({ storeId: 'S1', returnId: 'NOPE' }), status.NOT_FOUND, 'RETURN_NOT_FOUND', 'returnId'],
     [client.adjustStock({ storeId: 'S1', sku: 'A', bucket: 2, delta: -1, reason: 'x' }), status.FAILED_PRECONDITION, 'STOCK_WOULD_GO_NEGATIVE', 'quantity'],
     [client.batchGetStock({ keys: Array.from({ length: 501 }, () => ({ storeId: 'S1', sku: 'A' })) }), status.INVALID_ARGUMENT, 'BATCH_TOO_LARGE', 'keys'],
+    [client.exchange({ storeId: 'S1', returnId: 'EX-0', receiptId: 'R0', lines: [{ lineNo: 1, receiptLineNo: 1, sku: 'A', quantity: 1, disposition: 1 }] }), status.INVALID_ARGUMENT, 'INVALID_ARGUMENT', 'replacement'],
   ];
   for (const [promise, code, reason, field] of cases) {
     const error = await rejection(t, promise);
