@@ -198,6 +198,11 @@ test('binary and LLLL length prefixes, EBCDIC data and messageBytesMax', (t) => 
   t.is(toHex(bytes), '30323030' + '00000000001C0000' + '02' + '4142' + '30303031' + '43' + 'F0F0F3' + 'C8897E');
   t.deepEqual(plainFields(decode(bytes, smallDialect)), { 44: 'AB', 45: 'C', 46: 'Hi=' });
   codecError(t, () => encode(message('0200', { 44: 'x'.repeat(60) }), smallDialect), 'MESSAGE_TOO_LONG', 44, 13);
+  // Reading is bounded as writing is: a well-formed 70-byte message is refused by a 64-byte dialect before any field is read.
+  const long = encode(message('0200', { 44: 'x'.repeat(57) }), { ...smallDialect, messageBytesMax: 128 });
+  t.is(long.length, 70);
+  codecError(t, () => decode(long, smallDialect), 'MESSAGE_TOO_LONG', null, 64);
+  t.deepEqual(plainFields(decode(long, { ...smallDialect, messageBytesMax: 70 })), { 44: 'x'.repeat(57) });
 });
 
 test('peekMti reads the MTI of a frame that is bad after it, and null when even the MTI is bad', (t) => {

@@ -11,7 +11,7 @@ export type CodecErrorCode =
   | 'BAD_VALUE' // a value of the wrong type (string for a binary field, or the reverse)
   | 'FIELD_TOO_LONG' // longer than the field's maxLength
   | 'UNKNOWN_FIELD' // a field number the dialect does not define
-  | 'MESSAGE_TOO_LONG' // the encoded message would exceed messageBytesMax
+  | 'MESSAGE_TOO_LONG' // the message (read or written) exceeds messageBytesMax
   | 'BAD_HEADER' // header/TPDU missing or of the wrong length
   | 'BAD_RECORD' // fixed-v1: unknown record type, wrong record length or order
   | 'BAD_COLUMN' // fixed-v1: a column that does not match its type

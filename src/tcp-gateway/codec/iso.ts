@@ -108,6 +108,10 @@ function announcedFields(c: CompiledDialect, words: Uint32Array, words64Count: n
 
 export function decode(bytes: Uint8Array, dialect: IsoDialect): IsoMessage {
   const c = compileDialect(dialect);
+  // The dialect's bound holds for what it reads as for what it writes, whatever the framing allowed.
+  if (bytes.length > c.messageBytesMax) {
+    throw new CodecError('MESSAGE_TOO_LONG', null, c.messageBytesMax, `message of ${bytes.length} bytes exceeds messageBytesMax ${c.messageBytesMax}`);
+  }
   const r: Reader = { bytes: toBuffer(bytes), offset: 0 };
   let header: Uint8Array | undefined;
   if (c.headerBytes > 0) {
