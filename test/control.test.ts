@@ -5,15 +5,15 @@
  * the client fails clearly when no node answers.
  */
 import { spawn } from 'node:child_process';
-import { statSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import test from 'ava';
 import { controlRequest, controlRequestBytesMax } from '../src/control/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { startNode } from '../src/main.js';
 import { createLogger } from '../src/observability/logger.js';
-import { lockName } from '../src/workers/layout.js';
+import { lockDataDir, lockName } from '../src/workers/layout.js';
 import { startTestNode } from './helpers/node.js';
 import { tempDir } from './helpers/tmp.js';
 
@@ -82,6 +82,22 @@ test('the data directory of a live node elsewhere is refused; once that node is 
   t.is(readFileSync(join(dataDir, lockName), 'utf8').trim(), String(process.pid));
   await node.stop('test');
   t.false(existsSync(join(dataDir, lockName)));
+});
+
+test('the lock is taken by the directory itself: another spelling of the same path is refused, and its failed open leaves the first lock alone', (t) => {
+  const dataDir = tempDir(t);
+  const first = lockDataDir(dataDir);
+  t.teardown(first);
+  const link = join(tempDir(t), 'same-dir');
+  symlinkSync(dataDir, link);
+  for (const other of [link, `${dataDir}/./`, relative(process.cwd(), dataDir)]) {
+    t.throws(() => lockDataDir(other), { message: /already open in this process/ }, other);
+  }
+  t.is(readFileSync(join(dataDir, lockName), 'utf8').trim(), String(process.pid));
+  // A lock file with no pid yet is a node still writing it: held while young.
+  first();
+  writeFileSync(join(dataDir, lockName), '');
+  t.throws(() => lockDataDir(dataDir), { message: /in use by a process that is starting/ });
 });
 
 test('a control socket path that is not a socket is refused and left alone', async (t) => {

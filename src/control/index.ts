@@ -55,20 +55,23 @@ function answerFor(line: string, handlers: ControlHandlers): unknown {
 }
 
 function serve(socket: Socket, handlers: ControlHandlers): void {
-  let received = '';
+  const chunks: Buffer[] = [];
+  let receivedBytes = 0;
   let answered = false;
-  socket.setEncoding('utf8');
-  socket.setTimeout(controlRequestMsMax, () => socket.destroy());
+  // One deadline for the whole request, not an idle timer that a byte now and then would reset.
+  const deadline = setTimeout(() => socket.destroy(), controlRequestMsMax);
+  socket.on('close', () => clearTimeout(deadline));
   socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: string) => {
+  socket.on('data', (chunk: Buffer) => {
     if (answered) return;
-    received += chunk;
-    const end = received.indexOf('\n');
-    if (end < 0 && received.length <= controlRequestBytesMax) return;
+    const end = chunk.indexOf(0x0a);
+    chunks.push(end < 0 ? chunk : chunk.subarray(0, end));
+    receivedBytes += end < 0 ? chunk.length : end;
+    if (end < 0 && receivedBytes <= controlRequestBytesMax) return;
     answered = true;
     let answer: unknown;
     try {
-      answer = end < 0 || end > controlRequestBytesMax ? { ok: false, error: `a control request is at most ${controlRequestBytesMax} bytes` } : answerFor(received.slice(0, end), handlers);
+      answer = receivedBytes > controlRequestBytesMax ? { ok: false, error: `a control request is at most ${controlRequestBytesMax} bytes` } : answerFor(Buffer.concat(chunks).toString('utf8'), handlers);
     } catch (error) {
       answer = { ok: false, error: `the node could not answer: ${error instanceof Error ? error.message : String(error)}` };
     }
@@ -77,17 +80,20 @@ function serve(socket: Socket, handlers: ControlHandlers): void {
 }
 
 /**
- * Whether a node answers on `path`: true if it accepts a connection, false if nothing listens
- * there (a socket file left by a node that was killed).
+ * Whether `path` is a socket some process still listens on. Only a refused connection (nothing
+ * listens: a node that was killed) counts as no; anything else (a node too busy to accept at once,
+ * no answer within the probe's time) counts as yes, so a live node's socket is never replaced.
  */
-function answers(path: string): Promise<boolean> {
+function listenedOn(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = connect(path);
-    probe.once('connect', () => {
+    const settle = (live: boolean): void => {
       probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
+      resolve(live);
+    };
+    probe.setTimeout(2000, () => settle(true));
+    probe.once('connect', () => settle(true));
+    probe.once('error', (error: NodeJS.ErrnoException) => settle(error.code !== 'ECONNREFUSED'));
   });
 }
 
@@ -108,26 +114,29 @@ export async function startControlServer(path: string, handlers: ControlHandlers
   }
   if (existing !== undefined) {
     if (!existing.isSocket()) throw new ControlError(`control socket path ${path} exists and is not a socket; refusing to replace it`);
-    if (await answers(path)) throw new ControlError(`another tillgate node answers on the control socket ${path}`);
+    if (await listenedOn(path)) throw new ControlError(`another process listens on the control socket ${path} (or it could not be told apart from one); refusing to replace it`);
     unlinkSync(path);
   }
   const server = createServer((socket) => serve(socket, handlers));
   server.maxConnections = connectionsMax;
   server.on('error', () => undefined);
   // The socket file is created with the process umask: restrict it for the bind, so it is never
-  // reachable by other users, not even for an instant.
+  // reachable by other users, not even for an instant. listen() binds a Unix socket before it
+  // returns, so the umask is restored at once, before anything else in the process can run.
+  const listening = new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.once('listening', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const umask = process.umask(0o177);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(path, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    server.listen(path);
   } finally {
     process.umask(umask);
   }
+  await listening;
   return {
     close: () =>
       new Promise<void>((resolve) => {

@@ -51,7 +51,12 @@ export const errorDetailsCharsMax = 512;
 export const errorFieldCharsMax = 128;
 
 function clipped(text: string, charsMax: number): string {
-  return text.length <= charsMax ? text : `${text.slice(0, charsMax - 1)}…`;
+  if (text.length <= charsMax) return text;
+  let end = charsMax - 1;
+  // Never keep half of a surrogate pair: grpc-js percent-encodes details and throws on a lone one.
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
 }
 
 export function toServiceError(error: LedgerErrorInfo): Partial<ServiceError> {

@@ -20,12 +20,17 @@ function digitsOf(text: string): string {
   return text.normalize('NFKC').replace(/\D/g, '');
 }
 
-/** A Luhn-valid run of 13 to 19 digits (separators aside): a payment card number. */
+/**
+ * Card numbers as people write them: a plain run of 13 to 19 digits, or 4-4-4-x and 4-6-5 groups
+ * joined by one space or hyphen each. Digits grouped any other way (dates, sequence numbers) are
+ * not read as one number.
+ */
+const cardShapes = [/(?<!\d)\d{13,19}(?!\d)/g, /(?<!\d)\d{4}([ -])\d{4}\1\d{4}\1\d{1,7}(?!\d)/g, /(?<!\d)\d{4}([ -])\d{6}\1\d{5}(?!\d)/g];
+
+/** Holds a payment card number: one of the card shapes whose digits pass the Luhn check. */
 function holdsCardNumber(text: string): boolean {
-  for (const run of text.normalize('NFKC').replace(/[^\p{L}\d]/gu, '').match(/\d{13,19}/g) ?? []) {
-    if (luhnValid(run)) return true;
-  }
-  return false;
+  const normalized = text.normalize('NFKC');
+  return cardShapes.some((shape) => [...normalized.matchAll(shape)].some((match) => luhnValid(match[0].replace(/\D/g, ''))));
 }
 
 function luhnValid(digits: string): boolean {
@@ -199,9 +204,11 @@ function checkTenders(value: unknown, field: string, totalMinor: number): Tender
 /** A card reference must already be masked or tokenized: a clear PAN is refused, never stored. */
 function checkMaskedPan(value: unknown, field: string): void {
   checkId(value, field, 32);
-  // No separator makes a card number safe (4111-1111-1111-1111, 4111/1111/..., full-width digits):
-  // a masked number keeps at most 10 of its digits (first 6 / last 4).
-  if (digitsOf(value as string).length >= 12) {
+  // No separator makes a card number safe (4111-1111-1111-1111, 4111_1111_..., 4111/1111/...,
+  // full-width digits): with separators taken out, 12 digits in a row are refused, as is anything
+  // that reads as a card number. A mask (first 6 or 8 / last 4) breaks the run; a token's letters too.
+  const joined = (value as string).normalize('NFKC').replace(/[\s.,_/\\-]/g, '');
+  if (/\d{12,}/.test(joined) || holdsCardNumber(value as string)) {
     fail('INVALID_ARGUMENT', `${field} looks like a clear card number; send it masked (first 6 / last 4) or tokenized`, field);
   }
 }
@@ -386,7 +393,7 @@ export function validateEnvelope(envelope: unknown): Envelope {
   const command = e.command as Unknown;
   const checker = checkers[command.type as Command['type']];
   if (checker === undefined || !Object.prototype.hasOwnProperty.call(checkers, command.type as string)) {
-    fail('UNKNOWN_COMMAND', `command type ${String(command.type)} is not known`, 'command.type');
+    fail('UNKNOWN_COMMAND', `command type ${quoted(command.type)} is not known`, 'command.type');
   }
   checker(command);
   return envelope as Envelope;

@@ -42,6 +42,7 @@ export type GatewayRefusalReason =
   | 'connections_max'
   | 'connections_per_source_max'
   | 'frame_bytes_max'
+  | 'reply_too_large'
   | 'bad_frame'
   | 'format_error'
   | 'unreadable_message'

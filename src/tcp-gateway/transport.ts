@@ -255,7 +255,7 @@ export class Transport {
         // A reply the framing cannot carry (longer than frameBytesMax): the register cannot be
         // answered on this connection; close it rather than fail the process.
         this.logger.error({ err: error, listener: connection.spec.name, replyBytes: reply.length }, 'a reply does not fit the framing; closing the connection');
-        this.deliver(connection, undefined, close ?? 'frame_bytes_max');
+        this.deliver(connection, undefined, close ?? 'reply_too_large');
         return;
       }
       this.statsValue.framesOut += 1;

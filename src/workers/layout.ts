@@ -3,7 +3,8 @@
  * and one LMDB environment per shard in shard-NN/. Reopening with another count is refused,
  * because stores would silently move to shards that do not hold their data.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const manifestName = 'tillgate.json';
@@ -86,40 +87,55 @@ export function openLayout(dataDir: string, shardCount: number | undefined, defa
 }
 
 export const lockName = 'tillgate.lock';
-/** Data directories this process holds, so a second open in the same process is refused too. */
+/** Data directories this process holds (by real path), so a second open in the same process is refused too. */
 const heldHere = new Set<string>();
+/** A lock file with no readable pid younger than this is a node still writing it, not a stale one. */
+const unreadableLockGraceMs = 10_000;
 
 /**
  * Takes the data directory for this process: one node per directory. LMDB would let a second
  * process write the same shards, but each shard's writer keeps the journal head, caches and the
- * single-writer rule in memory, so a second writer would fork the journal. The lock is a file
- * made with O_EXCL holding the owner's pid; a file whose pid is gone (a killed node) is stale and
- * taken over. Returns the release, which removes the file if this process still owns it.
+ * single-writer rule in memory, so a second writer would fork the journal.
+ *
+ * The lock is tillgate.lock holding the owner's pid. It is made whole in a temporary file and then
+ * linked into place, so it never exists empty and only one of two racing nodes gets it. A file
+ * whose pid is gone (a killed node) is stale: it is renamed aside first, and deleted only if the
+ * file moved is the one judged stale, so two nodes taking over at once cannot delete each other's
+ * new lock. The pid check holds on one host and in one pid namespace. Returns the release, which
+ * removes the file if this process still owns it.
  */
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
-  const path = join(dataDir, lockName);
-  const key = path;
+  const key = realpathSync(dataDir);
+  const path = join(key, lockName);
   if (heldHere.has(key)) throw new LayoutError(`data directory ${dataDir} is already open in this process`);
-  for (let attempt = 0; ; attempt += 1) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      try {
-        writeSync(fd, `${process.pid}\n`);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw error;
-      const holder = lockHolder(path);
-      if (holder !== undefined && holder !== process.pid && processAlive(holder)) {
-        throw new LayoutError(`data directory ${dataDir} is in use by process ${holder} (${path}); stop that node first, or remove the file if no tillgate runs there`);
-      }
-      // Stale: its process is gone (or was an earlier life of this pid, which holds nothing here).
-      unlinkSync(path);
+  for (let attempt = 0; !linkLock(path); attempt += 1) {
+    const holder = lockHolder(path);
+    const inUse = (who: string) => new LayoutError(`data directory ${dataDir} is in use by ${who} (${path}); stop that node first, or remove the file if no tillgate runs there`);
+    if (holder === undefined) {
+      if (lockAgeMs(path) < unreadableLockGraceMs) throw inUse('a process that is starting');
+    } else if (holder !== process.pid && processAlive(holder)) {
+      throw inUse(`process ${holder}`);
     }
+    // Stale (its process is gone, or was an earlier life of this pid, which holds nothing here).
+    if (attempt >= 2) throw inUse('another process taking it over at the same time');
+    const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+    try {
+      renameSync(path, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    if (lockHolder(aside) !== holder) {
+      // Another node took the directory between the read and the rename: give its lock back.
+      try {
+        linkSync(aside, path);
+      } finally {
+        unlinkSync(aside);
+      }
+      throw inUse('another process that just took it');
+    }
+    unlinkSync(aside);
   }
   heldHere.add(key);
   return () => {
@@ -130,6 +146,35 @@ export function lockDataDir(dataDir: string): () => void {
       // Already gone: nothing to release.
     }
   };
+}
+
+/** Creates the lock file with this pid in it, whole or not at all; false if one exists. */
+function linkLock(path: string): boolean {
+  const temp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    writeSync(fd, `${process.pid}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(temp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    unlinkSync(temp);
+  }
+}
+
+function lockAgeMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 function lockHolder(path: string): number | undefined {

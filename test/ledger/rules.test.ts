@@ -683,6 +683,22 @@ test('every invalid command is refused with its code and leaves the ledger untou
   t.deepEqual(ledgerErrorCodes.filter((code) => !covered.has(code)), []);
 });
 
+test('masked card references and customer tokens that are not card numbers are accepted; clear numbers in any form are not', async (t) => {
+  const h = await setup(t);
+  const accepted = ['411111******1111', '41111111****1111', 'XXXXXXXXXXXX1111', '378282*****0005', 'tok_9f86d081884c7d659a2f', '411111******1111 12/25'];
+  const refused = ['4111111111111111', '4111-1111-1111-1111', '4111_1111_1111_1111', '4111/1111/1111/1111', '\uff14\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11\uff11'];
+  const codes = async (values: string[], build: (value: string, index: number) => Command) =>
+    (await h.sendAll(values.map(build))).map((outcome) => (outcome.ok ? 'ok' : outcome.error.code));
+  const withCard = (prefix: string) => (cardMasked: string, index: number) => saleCommand(`${prefix}${index}`, [['A', 1, 100]], [{ tenderType: 'CARD', amountMinor: 100, cardMasked }]);
+  t.deepEqual(await codes(accepted, withCard('MASK-')), accepted.map(() => 'ok'));
+  t.deepEqual(await codes(refused, withCard('CLEAR-')), refused.map(() => 'INVALID_ARGUMENT'));
+  const tokens = ['C-2025-1128-000127', 'LOY-123456789012', 'cust-97'];
+  const cardTokens = ['4111 1111 1111 1111', 'cust-4111-1111-1111-1111', '3782 822463 10005'];
+  const withToken = (prefix: string) => (customerToken: string, index: number) => saleCommand(`${prefix}${index}`, [['A', 1, 100]], undefined, { customerToken });
+  t.deepEqual(await codes(tokens, withToken('TOKEN-')), tokens.map(() => 'ok'));
+  t.deepEqual(await codes(cardTokens, withToken('CARDTOKEN-')), cardTokens.map(() => 'INVALID_ARGUMENT'));
+});
+
 test('a closed ledger refuses commands with LEDGER_CLOSED', async (t) => {
   const h = await setup(t);
   await h.ledger.close();

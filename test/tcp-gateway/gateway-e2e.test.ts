@@ -172,5 +172,5 @@ test('iso87-ascii: a network message without field 7 is refused as the protocol 
   const register = await connectRegister(t, node, 'iso87-ascii');
   const stan = nextStan();
   const reply = await send({ node, register }, '0800', { 11: stan, 41: terminal, 70: '001' });
-  t.not(reply.f['39'], '00');
+  t.is(reply.f['39'], '30');
 });
