@@ -1,3 +1,5 @@
+// Serial: each test starts a node with its writer threads and TLS; twelve at once on a 2-core
+// machine beside other test files starved the handshakes past the SDK deadline.
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import type { ServiceError } from '@grpc/grpc-js';
@@ -17,7 +19,7 @@ async function rejection(t: ExecutionContext, promise: Promise<unknown>): Promis
   return error;
 }
 
-test('every RPC works over TLS through the SDK: admin, stock, sale, import, receipt, returns, exchange', async (t) => {
+test.serial('every RPC works over TLS through the SDK: admin, stock, sale, import, receipt, returns, exchange', async (t) => {
   const { client } = await startTestNode(t);
   await seed(client, ['S1'], ['A', 'B'], 20);
   const store = await client.getStore({ storeId: 'S1' });
@@ -55,7 +57,7 @@ test('every RPC works over TLS through the SDK: admin, stock, sale, import, rece
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 16, damaged: 1, quarantine: 1, reserved: 0 });
 });
 
-test('business declines are OK answers with a decision and a reason per line', async (t) => {
+test.serial('business declines are OK answers with a decision and a reason per line', async (t) => {
   const { client } = await startTestNode(t);
   await seed(client, ['S1'], ['A'], 1);
   const sale = await client.recordSale({ storeId: 'S1', receiptId: 'R1', channel: 1, currency: 'USD', lines: [{ lineNo: 1, sku: 'A', quantity: 5, unitPriceMinor: 100 }], tenders: [{ ...card, amountMinor: 500 }] });
@@ -65,7 +67,7 @@ test('business declines are OK answers with a decision and a reason per line', a
   t.is(missing.authorization?.lines[0]?.reason, pb.DeclineReason.DECLINE_REASON_RECEIPT_NOT_FOUND);
 });
 
-test('errors carry a gRPC status, a stable reason and the offending field', async (t) => {
+test.serial('errors carry a gRPC status, a stable reason and the offending field', async (t) => {
   const { client } = await startTestNode(t);
   await seed(client, ['S1'], ['A'], 10);
   const cases: [Promise<unknown>, status, string, string | undefined][] = [
@@ -87,7 +89,7 @@ test('errors carry a gRPC status, a stable reason and the offending field', asyn
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 10, damaged: 0 });
 });
 
-test('an error quotes no card number and no huge value, and never breaks the calls beside it on the connection', async (t) => {
+test.serial('an error quotes no card number and no huge value, and never breaks the calls beside it on the connection', async (t) => {
   const { client } = await startTestNode(t);
   await seed(client, ['S1'], ['A'], 100);
   const saleOf = (receiptId: string, currency: string, cardMasked = card.cardMasked) =>
@@ -112,7 +114,7 @@ test('an error quotes no card number and no huge value, and never breaks the cal
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 90 });
 });
 
-test('a replayed idempotency id returns the original answer marked as a replay; another body is refused', async (t) => {
+test.serial('a replayed idempotency id returns the original answer marked as a replay; another body is refused', async (t) => {
   const { client } = await startTestNode(t);
   await seed(client, ['S1'], ['A'], 10);
   const request = { idempotencyId: 'pos-7-000123', storeId: 'S1', receiptId: 'R1', channel: 1, currency: 'USD', lines: [{ lineNo: 1, sku: 'A', quantity: 2, unitPriceMinor: 100 }], tenders: [{ ...card, amountMinor: 200 }] };
@@ -126,7 +128,7 @@ test('a replayed idempotency id returns the original answer marked as a replay; 
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 8 });
 });
 
-test('a mutating call without an idempotency id is INVALID_ARGUMENT naming context.idempotencyId', async (t) => {
+test.serial('a mutating call without an idempotency id is INVALID_ARGUMENT naming context.idempotencyId', async (t) => {
   const { node } = await startTestNode(t);
   const raw = new pb.SalesServiceClient(`localhost:${node.grpcPort}`, credentials.createSsl(readFileSync(node.caFile ?? '')));
   t.teardown(() => raw.close());
@@ -137,7 +139,7 @@ test('a mutating call without an idempotency id is INVALID_ARGUMENT naming conte
   t.is(error.metadata.get('tillgate-field')[0], 'context.idempotencyId');
 });
 
-test('a call whose deadline has passed is refused with DEADLINE_EXCEEDED and its retry with the same id applies once', async (t) => {
+test.serial('a call whose deadline has passed is refused with DEADLINE_EXCEEDED and its retry with the same id applies once', async (t) => {
   const { client, connect } = await startTestNode(t);
   await seed(client, ['S1'], ['A'], 10);
   const hurried = connect({ deadlineMs: 1, attemptsMax: 1 });
@@ -149,7 +151,7 @@ test('a call whose deadline has passed is refused with DEADLINE_EXCEEDED and its
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 9 });
 });
 
-test('overload is RESOURCE_EXHAUSTED with reason OVERLOADED, and refused calls change nothing', async (t) => {
+test.serial('overload is RESOURCE_EXHAUSTED with reason OVERLOADED, and refused calls change nothing', async (t) => {
   const { client } = await startTestNode(t, { 'pool.queueCommandsMax': 2, shards: 1 });
   await seed(client, ['S1'], ['A'], 1000);
   const calls = Array.from({ length: 60 }, (_, i) => client.recordSale({ storeId: 'S1', receiptId: `R${i}`, channel: 1, currency: 'USD', lines: [{ lineNo: 1, sku: 'A', quantity: 1, unitPriceMinor: 100 }], tenders: [{ ...card, amountMinor: 100 }] }));
@@ -161,7 +163,7 @@ test('overload is RESOURCE_EXHAUSTED with reason OVERLOADED, and refused calls c
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 1000 - accepted });
 });
 
-test('health is SERVING, then NOT_SERVING while the node drains', async (t) => {
+test.serial('health is SERVING, then NOT_SERVING while the node drains', async (t) => {
   const { node } = await startTestNode(t, { shutdownNotServingMs: 400 });
   const { service: healthService } = await import('grpc-health-check');
   const { makeClientConstructor } = grpc;
@@ -176,7 +178,7 @@ test('health is SERVING, then NOT_SERVING while the node drains', async (t) => {
   await stopping;
 });
 
-test('shutdown with calls in flight loses no acknowledged call and half-applies none', async (t) => {
+test.serial('shutdown with calls in flight loses no acknowledged call and half-applies none', async (t) => {
   const first = await startTestNode(t, { shards: 2 });
   await seed(first.client, ['S1', 'S2'], ['A'], 10_000);
   const requests = Array.from({ length: 300 }, (_, i) => ({
@@ -205,7 +207,7 @@ test('shutdown with calls in flight loses no acknowledged call and half-applies 
   t.is(20_000 - sold - soldS2, requests.length);
 });
 
-test('a call that arrives without a deadline gets the default one; its retry with the same id applies once', async (t) => {
+test.serial('a call that arrives without a deadline gets the default one; its retry with the same id applies once', async (t) => {
   const { node, client } = await startTestNode(t, { 'grpc.defaultDeadlineMs': 0, shards: 1 });
   await seed(client, ['S1'], ['A'], 10);
   // A raw generated client sends no deadline at all (the SDK always sends one).
@@ -225,7 +227,7 @@ test('a call that arrives without a deadline gets the default one; its retry wit
   t.like((await client.getStock({ storeId: 'S1', sku: 'A' })).position, { sellable: 9 });
 });
 
-test('a request that does not decode, or carries a string that is not UTF-8, is INVALID_ARGUMENT and changes nothing', async (t) => {
+test.serial('a request that does not decode, or carries a string that is not UTF-8, is INVALID_ARGUMENT and changes nothing', async (t) => {
   const { node, client } = await startTestNode(t, { shards: 1 });
   await seed(client, ['S1'], ['A'], 10);
   const raw = new grpc.Client(`localhost:${node.grpcPort}`, credentials.createSsl(readFileSync(node.caFile ?? '')));
