@@ -93,7 +93,7 @@ function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandS
 export async function startNode(config: Readonly<Config>, logger: Logger = createLogger(config.logLevel)): Promise<TillgateNode> {
   const startedAtMs = Date.now();
   const metrics = new Metrics();
-  const pool = config.engine === 'inline' ? InlineSink.open({ dataDir: config.dataDir, ...(config.shards === undefined ? {} : { shardCount: config.shards }), queueCommandsMax: config.pool.queueCommandsMax, batchCommandsMax: config.pool.batchCommandsMax }) : await ShardPool.start({
+  const pool = config.engine === 'inline' ? InlineSink.open({ dataDir: config.dataDir, ...(config.shards === undefined ? {} : { shardCount: config.shards }), queueCommandsMax: config.pool.queueCommandsMax, batchCommandsMax: config.pool.batchCommandsMax, expirySweepIntervalMs: config.pool.expirySweepIntervalMs }) : await ShardPool.start({
     dataDir: config.dataDir,
     ...(config.shards === undefined ? {} : { shardCount: config.shards }),
     queueCommandsMax: config.pool.queueCommandsMax,

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import test from 'ava';
 import { controlRequest, controlRequestBytesMax } from '../src/control/index.js';
@@ -29,6 +30,9 @@ function raw(path: string, bytes: string, endAfterWrite = true): Promise<string>
     socket.on('connect', () => (endAfterWrite ? socket.end(bytes) : socket.write(bytes)));
   });
 }
+
+/** The lock file's holder: JSON since the host and pid namespace were recorded, a bare pid before. */
+const lockOf = (dataDir: string): unknown => JSON.parse(readFileSync(join(dataDir, lockName), 'utf8')) as unknown;
 
 const statusOf = async (path: string) => (await controlRequest(path, { command: 'status' })) as { ok: boolean; status: { pid: number } };
 
@@ -55,7 +59,7 @@ test('a second node on the same data directory is refused, and the first keeps i
   t.regex(error?.message ?? '', /already open in this process|in use by process/);
   t.like(await statusOf(socket), { ok: true, status: { pid: process.pid } });
   await client.upsertSku({ sku: 'A', description: 'still serving', returnable: true, returnWindowDays: 0 });
-  t.is(readFileSync(join(dataDir, lockName), 'utf8').trim(), String(process.pid));
+  t.like(lockOf(dataDir), { pid: process.pid, host: hostname() });
 });
 
 test('the data directory of a live node elsewhere is refused; once that node is killed with SIGKILL, its lock file and socket file are taken over', async (t) => {
@@ -79,7 +83,7 @@ test('the data directory of a live node elsewhere is refused; once that node is 
   t.true(existsSync(socket));
   const { node } = await startTestNode(t, {}, dataDir);
   t.like(await statusOf(socket), { ok: true, status: { pid: process.pid } });
-  t.is(readFileSync(join(dataDir, lockName), 'utf8').trim(), String(process.pid));
+  t.like(lockOf(dataDir), { pid: process.pid, host: hostname() });
   await node.stop('test');
   t.false(existsSync(join(dataDir, lockName)));
 });
@@ -93,11 +97,28 @@ test('the lock is taken by the directory itself: another spelling of the same pa
   for (const other of [link, `${dataDir}/./`, relative(process.cwd(), dataDir)]) {
     t.throws(() => lockDataDir(other), { message: /already open in this process/ }, other);
   }
-  t.is(readFileSync(join(dataDir, lockName), 'utf8').trim(), String(process.pid));
+  t.like(lockOf(dataDir), { pid: process.pid, host: hostname() });
   // A lock file with no pid yet is a node still writing it: held while young.
   first();
   writeFileSync(join(dataDir, lockName), '');
   t.throws(() => lockDataDir(dataDir), { message: /in use by a process that is starting/ });
+});
+
+test('a lock from another host name is never taken as stale; one from an earlier container of this host (another pid namespace) or an earlier boot is', (t) => {
+  const dataDir = tempDir(t);
+  const write = (holder: object) => writeFileSync(join(dataDir, lockName), `${JSON.stringify(holder)}\n`);
+  // A pid that names nothing here: on another host it may well be running.
+  write({ pid: 999_999_999, host: `${hostname()}-other`, pidNamespace: 'pid:[1]', bootId: 'elsewhere' });
+  t.throws(() => lockDataDir(dataDir), { message: /in use by process 999999999 on host .*-other/ });
+  const here = lockOf(dataDir) as { pid: number };
+  t.is(here.pid, 999_999_999);
+  for (const earlier of [{ pidNamespace: 'pid:[1]' }, { bootId: 'an-earlier-boot' }]) {
+    // pid 1 is alive in every namespace: only the recorded namespace or boot tells it is not ours.
+    write({ pid: 1, host: hostname(), ...earlier });
+    const release = lockDataDir(dataDir);
+    t.like(lockOf(dataDir), { pid: process.pid, host: hostname() });
+    release();
+  }
 });
 
 test('a control socket path that is not a socket is refused and left alone', async (t) => {

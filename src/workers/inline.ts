@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Ledger } from '../ledger/index.js';
 import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
 import { lockDataDir, openLayout, shardPath } from './layout.js';
-import { batchBound, poolDefaults } from './pool.js';
+import { batchBound, poolDefaults, replicatedOutcome } from './pool.js';
 import type { CommandSink, ShardStats } from './pool.js';
 import { shardOf } from './routing.js';
 
@@ -24,6 +24,7 @@ export class InlineSink implements CommandSink {
   private closing = false;
   /** The one close in progress or done: a second close() waits for the same one. */
   private closed: Promise<void> | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   /** Gives the data directory back (lockDataDir) once every ledger has closed. */
   private releaseLock: () => void = () => undefined;
 
@@ -34,7 +35,7 @@ export class InlineSink implements CommandSink {
     private readonly batchCommandsMax: number,
   ) {}
 
-  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; defaultPolicy?: Partial<Policy> }): InlineSink {
+  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; expirySweepIntervalMs?: number; defaultPolicy?: Partial<Policy> }): InlineSink {
     const releaseLock = lockDataDir(options.dataDir);
     try {
       const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
@@ -44,6 +45,9 @@ export class InlineSink implements CommandSink {
       }));
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
       sink.releaseLock = releaseLock;
+      // As each pool writer does: holds past their TTL are released on an idle shard too.
+      sink.sweepTimer = setInterval(() => sink.sweepIdle(), options.expirySweepIntervalMs ?? poolDefaults.expirySweepIntervalMs);
+      sink.sweepTimer.unref();
       return sink;
     } catch (error) {
       releaseLock();
@@ -54,19 +58,27 @@ export class InlineSink implements CommandSink {
   async submit(envelope: Envelope): Promise<Outcome> {
     const command = envelope.command as { type?: unknown; storeId?: unknown };
     if (command.type === 'UpsertSku') {
-      const outcomes = await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope)));
-      return outcomes.find((outcome) => !outcome.ok) ?? outcomes[0] ?? { ok: false, error: { code: 'INTERNAL', message: 'no shards' } };
+      // Admitted by every shard or by none, as in the pool.
+      const refused = this.shards.map((shard) => this.admission(shard)).find((outcome) => outcome !== undefined);
+      if (refused !== undefined) return refused;
+      return replicatedOutcome(await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope))));
     }
     const shard = this.shards[shardOf(typeof command.storeId === 'string' ? command.storeId : '', this.shardCount)];
     if (shard === undefined) return { ok: false, error: { code: 'INTERNAL', message: 'no shard' } };
     return this.enqueue(shard, envelope);
   }
 
-  private enqueue(shard: InlineShard, envelope: unknown): Promise<Outcome> {
-    if (this.closing) return Promise.resolve({ ok: false, error: { code: 'SHUTTING_DOWN', message: 'the node is shutting down' } });
+  private admission(shard: InlineShard): Outcome | undefined {
+    if (this.closing) return { ok: false, error: { code: 'SHUTTING_DOWN', message: 'the node is shutting down' } };
     if (shard.outbox.length + shard.running >= this.queueCommandsMax) {
-      return Promise.resolve({ ok: false, error: { code: 'OVERLOADED', message: `queue full (queueCommandsMax ${this.queueCommandsMax})` } });
+      return { ok: false, error: { code: 'OVERLOADED', message: `queue full (queueCommandsMax ${this.queueCommandsMax})` } };
     }
+    return undefined;
+  }
+
+  private enqueue(shard: InlineShard, envelope: unknown): Promise<Outcome> {
+    const refused = this.admission(shard);
+    if (refused !== undefined) return Promise.resolve(refused);
     return new Promise((resolve) => {
       shard.outbox.push({ envelope, resolve });
       if (!shard.scheduled) {
@@ -127,7 +139,21 @@ export class InlineSink implements CommandSink {
     return this.closed;
   }
 
+  /** Runs the expiry sweep (an empty batch) on every shard with nothing queued or running. */
+  private sweepIdle(): void {
+    for (const shard of this.shards) {
+      if (this.closing || shard.outbox.length > 0 || shard.running > 0) continue;
+      // Marked busy like a batch, so commands arriving meanwhile wait for it and then drain.
+      shard.running = 1;
+      void shard.ledger.expireDue().catch(() => undefined).finally(() => {
+        shard.running = 0;
+        this.drain(shard);
+      });
+    }
+  }
+
   private async closeShards(): Promise<void> {
+    clearInterval(this.sweepTimer);
     this.closing = true;
     // A queued command always has a drain scheduled or a batch running that drains next, and each
     // batch commits synchronously: waiting a few turns lets the bounded outbox empty.

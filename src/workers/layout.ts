@@ -4,7 +4,8 @@
  * because stores would silently move to shards that do not hold their data.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 
 export const manifestName = 'tillgate.json';
@@ -101,8 +102,9 @@ const unreadableLockGraceMs = 10_000;
  * linked into place, so it never exists empty and only one of two racing nodes gets it. A file
  * whose pid is gone (a killed node) is stale: it is renamed aside first, and deleted only if the
  * file moved is the one judged stale, so two nodes taking over at once cannot delete each other's
- * new lock. The pid check holds on one host and in one pid namespace. Returns the release, which
- * removes the file if this process still owns it.
+ * new lock. The lock records the holder's host name, boot and pid namespace with its pid, so a pid
+ * is checked only where it means something (holderIsGone). Returns the release, which removes the
+ * file if this process still owns it.
  */
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
@@ -114,8 +116,8 @@ export function lockDataDir(dataDir: string): () => void {
     const inUse = (who: string) => new LayoutError(`data directory ${dataDir} is in use by ${who} (${path}); stop that node first, or remove the file if no tillgate runs there`);
     if (holder === undefined) {
       if (lockAgeMs(path) < unreadableLockGraceMs) throw inUse('a process that is starting');
-    } else if (holder !== process.pid && processAlive(holder)) {
-      throw inUse(`process ${holder}`);
+    } else if (!holderIsGone(holder)) {
+      throw inUse(`process ${holder.pid}${holder.host === undefined ? '' : ` on host ${holder.host}`}`);
     }
     // Stale (its process is gone, or was an earlier life of this pid, which holds nothing here).
     if (attempt >= 2) throw inUse('another process taking it over at the same time');
@@ -126,7 +128,7 @@ export function lockDataDir(dataDir: string): () => void {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
-    if (lockHolder(aside) !== holder) {
+    if (JSON.stringify(lockHolder(aside)) !== JSON.stringify(holder)) {
       // Another node took the directory between the read and the rename: give its lock back.
       try {
         linkSync(aside, path);
@@ -141,7 +143,7 @@ export function lockDataDir(dataDir: string): () => void {
   return () => {
     if (!heldHere.delete(key)) return;
     try {
-      if (lockHolder(path) === process.pid) unlinkSync(path);
+      if (lockHolder(path)?.pid === process.pid) unlinkSync(path);
     } catch {
       // Already gone: nothing to release.
     }
@@ -153,7 +155,7 @@ function linkLock(path: string): boolean {
   const temp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
   const fd = openSync(temp, 'wx', 0o600);
   try {
-    writeSync(fd, `${process.pid}\n`);
+    writeSync(fd, `${JSON.stringify(thisHolder())}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -177,13 +179,65 @@ function lockAgeMs(path: string): number {
   }
 }
 
-function lockHolder(path: string): number | undefined {
+/** Who holds a lock: its pid, and where that pid means something (host, boot, pid namespace). */
+interface LockHolder {
+  pid: number;
+  host?: string;
+  bootId?: string;
+  pidNamespace?: string;
+}
+
+function readOptional(read: () => string): string | undefined {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+    return read().trim();
   } catch {
     return undefined;
   }
+}
+
+function thisHolder(): LockHolder {
+  const holder: LockHolder = { pid: process.pid, host: hostname() };
+  const bootId = readOptional(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
+  const pidNamespace = readOptional(() => readlinkSync('/proc/self/ns/pid'));
+  if (bootId !== undefined) holder.bootId = bootId;
+  if (pidNamespace !== undefined) holder.pidNamespace = pidNamespace;
+  return holder;
+}
+
+/** The lock's holder; a bare pid is the format of builds before the host and namespace were recorded. */
+function lockHolder(path: string): LockHolder | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+  if (/^\d+$/.test(text)) {
+    const pid = Number(text);
+    return Number.isSafeInteger(pid) && pid > 0 ? { pid } : undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as LockHolder;
+    return Number.isSafeInteger(parsed.pid) && parsed.pid > 0 ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A holder is gone when it ran under this host name and either the machine has booted since, or
+ * it ran in another pid namespace (an earlier container of this host name: containers get their
+ * own host names unless told otherwise, and one that restarts gets a new namespace), or its pid,
+ * checked here, names no process (or names this one, which holds nothing here: an earlier life of
+ * the pid). A holder under another host name (another container or machine sharing the volume) is
+ * never assumed gone: its pid says nothing here. A bare pid (older builds) is checked here.
+ */
+function holderIsGone(holder: LockHolder): boolean {
+  const here = thisHolder();
+  if (holder.host !== undefined && holder.host !== here.host) return false;
+  if (holder.bootId !== undefined && here.bootId !== undefined && holder.bootId !== here.bootId) return true;
+  if (holder.pidNamespace !== undefined && here.pidNamespace !== undefined && holder.pidNamespace !== here.pidNamespace) return true;
+  return holder.pid === process.pid || !processAlive(holder.pid);
 }
 
 function processAlive(pid: number): boolean {

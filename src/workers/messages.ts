@@ -26,10 +26,17 @@ export function encodeMessage(message: ToWriter | FromWriter): Uint8Array {
  * Posts a message as its own exact-size buffer, transferred rather than cloned: msgpackr packs into
  * a shared 8 KiB (or larger) scratch buffer, and posting a view of it would copy all of it.
  */
-export function postEncoded(port: { postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void }, message: ToWriter | FromWriter): void {
-  const bytes = Uint8Array.prototype.slice.call(encodeMessage(message));
+export function postEncoded(port: MessageTarget, message: ToWriter | FromWriter): void {
+  postPacked(port, encodeMessage(message));
+}
+
+/** Posts bytes from encodeMessage (a view of msgpackr's scratch buffer) as their own transferred copy. */
+export function postPacked(port: MessageTarget, packed: Uint8Array): void {
+  const bytes = Uint8Array.prototype.slice.call(packed);
   port.postMessage(bytes, [bytes.buffer]);
 }
+
+type MessageTarget = { postMessage(value: unknown, transfer?: readonly ArrayBuffer[]): void };
 
 export function decodeMessage<T extends ToWriter | FromWriter>(bytes: Uint8Array): T {
   return packr.unpack(bytes) as T;

@@ -13,7 +13,7 @@ import { openReader } from '../ledger/index.js';
 import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
 import { limits } from '../ledger/index.js';
 import { lockDataDir, openLayout, shardPath } from './layout.js';
-import { decodeMessage, postEncoded } from './messages.js';
+import { decodeMessage, encodeMessage, postEncoded, postPacked } from './messages.js';
 import type { FromWriter } from './messages.js';
 import { shardOf } from './routing.js';
 import type { WriterData } from './shard-worker.js';
@@ -76,15 +76,57 @@ export function batchBound(configured: number | undefined): number {
   return Math.min(value, limits.batchCommandsMax);
 }
 
+/** A writer that stopped after running this long restarts with the shortest backoff again. */
+const restartBackoffResetMs = 60_000;
+
 /** Execute messages a writer holds at once: the batch it runs and the one waiting behind it. */
 const requestsInFlightMax = 2;
 
 const refusal = (code: string, message: string): Outcome => ({ ok: false, error: { code, message } });
 
+type OutboxItem = { envelope: unknown; resolve: (outcome: Outcome) => void };
+
+/**
+ * One answer for a command every shard runs (UpsertSku: the catalog is replicated). All alike:
+ * that answer. Some applied and some not (a writer stopped, say): a retryable refusal, since a
+ * retry with the same id replays where it applied and applies where it did not; an idempotency
+ * conflict stays one, as no retry can mend it.
+ */
+export function replicatedOutcome(outcomes: readonly Outcome[]): Outcome {
+  const failed = outcomes.find((outcome) => !outcome.ok);
+  if (failed === undefined || failed.ok) return outcomes[0] ?? refusal('INTERNAL', 'no shards');
+  const applied = outcomes.filter((outcome) => outcome.ok).length;
+  if (applied === 0 || failed.error.code === 'IDEMPOTENCY_CONFLICT') return failed;
+  return refusal('SHARD_UNAVAILABLE', `recorded on ${applied} of ${outcomes.length} shards (${failed.error.code}: ${failed.error.message}); retry with the same idempotency id`);
+}
+
+/**
+ * The execute message for these items, encoded once. An envelope msgpack cannot carry (a cycle, a
+ * BigInt past 64 bits: only an in-process caller can send such values) is refused and the rest are
+ * sent, rather than the encoder throwing on the pool's turn and taking the process down.
+ */
+function encodeExecute(id: number, items: OutboxItem[]): { items: OutboxItem[]; bytes: Uint8Array } | undefined {
+  const encode = (list: OutboxItem[]) => encodeMessage({ kind: 'execute', id, envelopes: list.map((item) => item.envelope) });
+  try {
+    return { items, bytes: encode(items) };
+  } catch {
+    const kept = items.filter((item) => {
+      try {
+        encode([item]);
+        return true;
+      } catch (error) {
+        item.resolve(refusal('INVALID_ARGUMENT', `the command cannot be encoded for its shard's writer: ${error instanceof Error ? error.message : String(error)}`));
+        return false;
+      }
+    });
+    return kept.length === 0 ? undefined : { items: kept, bytes: encode(kept) };
+  }
+}
+
 class Shard {
   worker: Worker | undefined;
   ready = false;
-  outbox: { envelope: unknown; resolve: (outcome: Outcome) => void }[] = [];
+  outbox: OutboxItem[] = [];
   inflight = new Map<number, { resolvers: ((outcome: Outcome) => void)[] }>();
   inflightCommands = 0;
   flushScheduled = false;
@@ -92,6 +134,8 @@ class Shard {
   committedBatches = 0;
   restarts = 0;
   restartTimer: NodeJS.Timeout | undefined;
+  /** When the current writer said it was ready. */
+  readyAtMs: number | undefined;
   threadId: number | undefined;
   closed: (() => void) | undefined;
 
@@ -125,19 +169,45 @@ export class ShardPool implements CommandSink {
 
   static async start(options: PoolOptions): Promise<ShardPool> {
     const releaseLock = lockDataDir(options.dataDir);
+    let pool: ShardPool | undefined;
     try {
       const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
-      const pool = new ShardPool(options, manifest.shardCount);
-      pool.releaseLock = releaseLock;
-      await Promise.all(pool.shards.map((shard) => pool.spawn(shard)));
-      for (let index = 0; index < manifest.shardCount; index += 1) {
-        pool.shardReaders.push(openReader(shardPath(options.dataDir, index), { defaultPolicy: pool.options.defaultPolicy }));
+      const started = new ShardPool(options, manifest.shardCount);
+      pool = started;
+      const spawned = await Promise.allSettled(started.shards.map((shard) => started.spawn(shard)));
+      const failed = spawned.find((result) => result.status === 'rejected');
+      if (failed !== undefined) {
+        // A writer's error arrives from its thread as a copy that is not a native Error here.
+        const reason: unknown = failed.reason;
+        const message = typeof reason === 'object' && reason !== null && 'message' in reason ? String(reason.message) : String(reason);
+        throw new Error(`a shard writer could not start: ${message}`, { cause: reason });
       }
-      return pool;
+      for (let index = 0; index < manifest.shardCount; index += 1) {
+        started.shardReaders.push(openReader(shardPath(options.dataDir, index), { defaultPolicy: started.options.defaultPolicy }));
+      }
+      started.releaseLock = releaseLock;
+      return started;
     } catch (error) {
+      // Nothing of a failed start may outlive it: a writer left running (or restarting) beside the
+      // next node on this directory would write the same shard from a stale journal head.
+      await pool?.abandon();
       releaseLock();
       throw error;
     }
+  }
+
+  /** After a failed start: no restarts, every writer stopped, readers closed. */
+  private async abandon(): Promise<void> {
+    this.closing = true;
+    for (const timer of this.restartTimers) clearTimeout(timer);
+    this.restartTimers.clear();
+    await Promise.allSettled(this.shards.map(async (shard) => {
+      const worker = shard.worker;
+      shard.worker = undefined;
+      shard.ready = false;
+      await worker?.terminate();
+    }));
+    for (const reader of this.shardReaders) await reader.close().catch(() => undefined);
   }
 
   shardFor(storeId: string): number {
@@ -158,8 +228,10 @@ export class ShardPool implements CommandSink {
   async submit(envelope: Envelope): Promise<Outcome> {
     const command = envelope.command as { type?: unknown; storeId?: unknown };
     if (command.type === 'UpsertSku') {
-      const outcomes = await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope)));
-      return outcomes.find((outcome) => !outcome.ok) ?? outcomes[0] ?? refusal('INTERNAL', 'no shards');
+      // Admitted by every shard or by none, so a full queue does not leave the SKU on some shards only.
+      const refused = this.shards.map((shard) => this.admission(shard)).find((outcome) => outcome !== undefined);
+      if (refused !== undefined) return refused;
+      return replicatedOutcome(await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope))));
     }
     const storeId = typeof command.storeId === 'string' ? command.storeId : '';
     const shard = this.shards[this.shardFor(storeId)];
@@ -167,11 +239,21 @@ export class ShardPool implements CommandSink {
     return this.enqueue(shard, envelope);
   }
 
-  private enqueue(shard: Shard, envelope: unknown): Promise<Outcome> {
-    if (this.closing) return Promise.resolve(refusal('SHUTTING_DOWN', 'the node is shutting down'));
+  /** Why a shard cannot take a command now, or undefined when it can. */
+  private admission(shard: Shard): Outcome | undefined {
+    if (this.closing) return refusal('SHUTTING_DOWN', 'the node is shutting down');
+    // A shard whose writer is restarting refuses at once rather than holding callers for as long
+    // as the restart takes (which, for a writer that cannot start, is unbounded).
+    if (!shard.ready) return refusal('SHARD_UNAVAILABLE', `the writer of shard ${shard.index} is restarting; retry with the same idempotency id`);
     if (shard.queued >= this.options.queueCommandsMax) {
-      return Promise.resolve(refusal('OVERLOADED', `shard ${shard.index} has ${shard.queued} commands queued (queueCommandsMax ${this.options.queueCommandsMax})`));
+      return refusal('OVERLOADED', `shard ${shard.index} has ${shard.queued} commands queued (queueCommandsMax ${this.options.queueCommandsMax})`);
     }
+    return undefined;
+  }
+
+  private enqueue(shard: Shard, envelope: unknown): Promise<Outcome> {
+    const refused = this.admission(shard);
+    if (refused !== undefined) return Promise.resolve(refused);
     return new Promise((resolve) => {
       shard.outbox.push({ envelope, resolve });
       this.scheduleFlush(shard);
@@ -198,11 +280,12 @@ export class ShardPool implements CommandSink {
     if (!shard.ready || worker === undefined) return;
     while (shard.outbox.length > 0 && (force || shard.inflight.size < requestsInFlightMax)) {
       // One message is at most one batch: the writer commits a lone oversized request whole.
-      const chunk = shard.outbox.splice(0, this.batchCommandsMax);
       const id = this.nextId++;
-      shard.inflight.set(id, { resolvers: chunk.map((item) => item.resolve) });
-      shard.inflightCommands += chunk.length;
-      postEncoded(worker, { kind: 'execute', id, envelopes: chunk.map((item) => item.envelope) });
+      const encoded = encodeExecute(id, shard.outbox.splice(0, this.batchCommandsMax));
+      if (encoded === undefined) continue;
+      shard.inflight.set(id, { resolvers: encoded.items.map((item) => item.resolve) });
+      shard.inflightCommands += encoded.items.length;
+      postPacked(worker, encoded.bytes);
     }
   }
 
@@ -249,6 +332,7 @@ export class ShardPool implements CommandSink {
       if (shard.outbox.length > 0) this.flush(shard);
     } else if (message.kind === 'ready') {
       shard.ready = true;
+      shard.readyAtMs = Date.now();
       shard.threadId = message.threadId;
       ready();
       this.scheduleFlush(shard);
@@ -266,9 +350,13 @@ export class ShardPool implements CommandSink {
     for (const entry of shard.inflight.values()) entry.resolvers.forEach((resolve) => resolve(failed));
     shard.inflight.clear();
     shard.inflightCommands = 0;
+    // Commands not yet sent are refused too: none waits for a restart that may not come.
+    for (const item of shard.outbox.splice(0)) item.resolve(failed);
     shard.closed?.();
     if (this.closing) return;
     this.options.onWriterExit?.(shard.index, `exit ${code}`);
+    // A writer that ran for a good while before it stopped starts the backoff over.
+    if (shard.readyAtMs !== undefined && Date.now() - shard.readyAtMs > restartBackoffResetMs) shard.restarts = 0;
     this.scheduleRestart(shard);
   }
 
