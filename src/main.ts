@@ -71,7 +71,7 @@ async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise
   if (certFile === undefined || keyFile === undefined) {
     const dev = await ensureDevCertificates(config.dataDir);
     ({ certFile, keyFile, caFile } = dev);
-    logger.warn({ caFile, created: dev.created }, `no TLS certificate configured: using the development CA; clients must trust ${caFile}`);
+    logger.warn({ caFile, created: dev.created, ...(dev.why === undefined ? {} : { why: dev.why }) }, `no TLS certificate configured: using the development CA; clients must trust ${caFile}`);
   }
   const clientCa = grpc.clientCaFile === undefined ? null : readFileSync(grpc.clientCaFile);
   const credentials = ServerCredentials.createSsl(clientCa, [{ cert_chain: readFileSync(certFile), private_key: readFileSync(keyFile) }], grpc.requireClientCert);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { TillgateClient } from '../client/index.js';
+import { ConfigError } from '../config/index.js';
 
 export interface ClientFlags {
   address: string;
@@ -31,8 +32,20 @@ export function clientFrom(flags: ClientFlags): TillgateClient {
     ...(flags.insecure === true ? { insecure: true } : {}),
     ...(caFile === undefined ? {} : { caFile }),
     ...(flags.terminal === undefined ? {} : { terminalId: flags.terminal }),
-    deadlineMs: Number(flags.deadlineMs),
+    deadlineMs: wholeNumber(flags.deadlineMs, '--deadline-ms', 1),
   });
+}
+
+/**
+ * A command-line number: decimal digits only, from `min` to `max`. Anything else is an argument
+ * error naming the option, not a NaN sent on (which the server or the encoder answers as INTERNAL).
+ */
+export function wholeNumber(text: string | undefined, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const value = text !== undefined && /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${what} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text) ?? 'nothing'}`);
+  }
+  return value;
 }
 
 export function printJson(value: unknown): void {

@@ -7,8 +7,8 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { controlRequest } from '../control/index.js';
 import { TillgateError, pb } from '../client/index.js';
 import { startNode } from '../main.js';
-import { runSimulation } from '../simulate/index.js';
-import { addClientOptions, clientFrom, printJson } from './client.js';
+import { runSimulation, simulatedRateMax } from '../simulate/index.js';
+import { addClientOptions, clientFrom, printJson, wholeNumber } from './client.js';
 import type { ClientFlags } from './client.js';
 import { addIsoCommands } from './iso.js';
 
@@ -115,8 +115,9 @@ addClientOptions(returns.command('complete').description('complete (post) a held
   .requiredOption('--store <id>').requiredOption('--return-id <id>').option('--line <spec...>', 'lineNo:quantity')
   .action(async (flags: ClientFlags & { store: string; returnId: string; line?: string[] }) => {
     const lines = (flags.line ?? []).map((spec) => {
-      const [lineNo, quantity] = spec.split(':').map(Number);
-      return { lineNo: lineNo ?? 0, quantity: quantity ?? 0 };
+      const parts = spec.split(':');
+      if (parts.length !== 2) throw new ConfigError(`--line ${spec}: expected lineNo:quantity`);
+      return { lineNo: wholeNumber(parts[0], `--line ${spec}: lineNo`, 1, 9999), quantity: wholeNumber(parts[1], `--line ${spec}: quantity`, 1, 1_000_000) };
     });
     await withClient(flags, async (client) => pb.CompleteReturnResponse.toJSON(await client.completeReturn({ storeId: flags.store, returnId: flags.returnId, lines })));
   });
@@ -134,7 +135,7 @@ addClientOptions(program.command('simulate').description('N simulated terminals 
     await withClient(flags, async (client) => {
       const summary = await runSimulation({
         client, terminals: positive(flags.terminals, 'terminals'), stores: positive(flags.stores, 'stores'), skus: positive(flags.skus, 'skus'),
-        durationMs: positive(flags.duration, 'duration') * 1000, ...(flags.rate === undefined ? {} : { ratePerSecond: positive(flags.rate, 'rate') }),
+        durationMs: positive(flags.duration, 'duration', 7 * 24 * 3600) * 1000, ...(flags.rate === undefined ? {} : { ratePerSecond: positive(flags.rate, 'rate', simulatedRateMax) }),
         onProgress: (p) => process.stderr.write(`\r${(p.elapsedMs / 1000).toFixed(0)}s  ${p.operations} ops  ${p.opsPerSecond} ops/s  p99 ${p.p99Ms.toFixed(1)} ms  errors ${p.errors}   `),
       });
       process.stderr.write('\n');
@@ -146,10 +147,8 @@ addClientOptions(program.command('simulate').description('N simulated terminals 
 
 addIsoCommands(program);
 
-function positive(text: string, name: string): number {
-  const value = Number(text);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new ConfigError(`--${name} must be a positive integer, got ${text}`);
-  return value;
+function positive(text: string, name: string, max?: number): number {
+  return wholeNumber(text, `--${name}`, 1, max);
 }
 
 function parseReturnLine(spec: string, lineNo: number, receipted: boolean) {
@@ -157,8 +156,14 @@ function parseReturnLine(spec: string, lineNo: number, receipted: boolean) {
   const bucketName = parts[3] ?? 'SELLABLE';
   const disposition = pb.Bucket[`BUCKET_${bucketName.toUpperCase()}` as keyof typeof pb.Bucket] as number | undefined;
   if (disposition === undefined) throw new ConfigError(`--line ${spec}: unknown disposition ${bucketName}`);
-  if (receipted) return { lineNo, receiptLineNo: Number(parts[0]), sku: parts[1] ?? '', quantity: Number(parts[2]), disposition };
-  return { lineNo, sku: parts[0] ?? '', quantity: Number(parts[1]), unitRefundMinor: Number(parts[2]), disposition };
+  const sku = (at: number): string => {
+    const value = parts[at] ?? '';
+    if (value === '') throw new ConfigError(`--line ${spec}: the SKU is missing`);
+    return value;
+  };
+  const quantity = (at: number) => wholeNumber(parts[at], `--line ${spec}: quantity`, 1, 1_000_000);
+  if (receipted) return { lineNo, receiptLineNo: wholeNumber(parts[0], `--line ${spec}: receipt line`, 1, 9999), sku: sku(1), quantity: quantity(2), disposition };
+  return { lineNo, sku: sku(0), quantity: quantity(1), unitRefundMinor: wholeNumber(parts[2], `--line ${spec}: unit refund`, 0), disposition };
 }
 
 async function withClient(flags: ClientFlags, run: (client: ReturnType<typeof clientFrom>) => Promise<unknown>): Promise<void> {

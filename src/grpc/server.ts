@@ -120,7 +120,8 @@ export class CallGate {
         callback(toServiceError({ code: 'INVALID_ARGUMENT', message: `the request does not decode as a ${name} request (${reason}); nothing was done` }));
         return;
       }
-      const requestId = (call.metadata.get('x-request-id')[0]?.toString() ?? '').slice(0, 64) || randomUUID();
+      // A client's request id, kept to id characters: it goes into every log line of the call.
+      const requestId = (call.metadata.get('x-request-id')[0]?.toString() ?? '').replace(/[^\w.:-]/g, '').slice(0, 64) || randomUUID();
       const startedNs = process.hrtime.bigint();
       this.inflight += 1;
       this.metrics.inflightCalls.inc();

@@ -1,6 +1,6 @@
 /**
  * Structured logs (pino). Card data never reaches a log: known card fields are redacted by path,
- * and anything that looks like a clear PAN inside a string is masked before it is written.
+ * and anything that looks like a clear PAN in any string of a line is masked before it is written.
  */
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -9,17 +9,29 @@ export type { Logger } from 'pino';
 
 const redactPaths = [
   'pan', '*.pan', 'track2', '*.track2', 'track1', '*.track1', 'cvv', '*.cvv', 'pinBlock', '*.pinBlock',
-  'fields.2', 'fields.35', 'fields.36', 'fields.45', 'fields.52', 'fields.55',
-  '*.fields.2', '*.fields.35', '*.fields.36', '*.fields.45', '*.fields.52', '*.fields.55',
+  'fields.2', 'fields.34', 'fields.35', 'fields.36', 'fields.45', 'fields.52', 'fields.55',
+  '*.fields.2', '*.fields.34', '*.fields.35', '*.fields.36', '*.fields.45', '*.fields.52', '*.fields.55',
   'authorization', '*.authorization', 'apiKey', '*.apiKey',
 ];
 
-/** Masks runs of 13–19 digits, with or without space / dash separators (possible PANs), to first 6 / last 4. */
+/**
+ * Masks every run of 13 or more digits (single spaces or dashes between them allowed), wherever it
+ * stands (glued to letters as in `PAN4111…`, before a track-2 separator `D` or `=`, inside a longer
+ * run of digits such as a raw frame), to its first 6 and last 4 digits: a possible PAN.
+ */
 export function maskPansInText(text: string): string {
-  return text.replace(/\b\d(?:[ -]?\d){12,18}\b/g, (match) => {
+  return text.replace(/(?<!\d)\d(?:[ -]?\d){12,}(?!\d)/g, (match) => {
     const digits = match.replace(/\D/g, '');
     return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
   });
+}
+
+/** A JSON string literal: its contents are text that may carry a PAN; numbers and keys around it are left as they are. */
+const jsonString = /"(?:[^"\\]|\\.)*"/g;
+
+/** The finished log line with every string in it masked: nested fields, errors and their stacks included. */
+export function maskLogLine(line: string): string {
+  return line.replace(jsonString, (literal) => maskPansInText(literal));
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
@@ -30,10 +42,9 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
     hooks: {
-      // Free text (messages, error strings) can carry what a path-based redaction cannot see.
-      logMethod(this: Logger, args: unknown[], method: (...rest: unknown[]) => void) {
-        method.apply(this, args.map((arg) => (typeof arg === 'string' ? maskPansInText(arg) : arg)));
-      },
+      // Free text anywhere in a line (messages, any field, an error's message and stack, a request
+      // id a client chose) can carry what a path-based redaction cannot see: the whole line is masked.
+      streamWrite: maskLogLine,
     },
   };
   return destination === undefined ? pino(options) : pino(options, destination as pino.DestinationStream);

@@ -9,6 +9,11 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { firstDeclineReason } from '../ledger/types.js';
 import type { AuthorizeResult } from '../ledger/index.js';
 
+/** A scrape must arrive and be answered within this; idle or slow connections are cut. */
+const metricsRequestMsMax = 10_000;
+/** Scrapers are few: Prometheus and an operator or two. */
+const metricsConnectionsMax = 64;
+
 const latencyBucketsSeconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class Metrics {
@@ -32,18 +37,34 @@ export class Metrics {
     this.returnAuthorizations.inc({ decision: result.decision, reason: firstDeclineReason(result.lines) ?? 'NONE' });
   }
 
-  /** Serves /metrics on host:port (port 0 picks one); resolves with the bound port. */
+  /**
+   * Serves /metrics on host:port (port 0 picks one); resolves with the bound port. A scrape is a
+   * GET (or HEAD) of /metrics; the server holds few connections, gives each little time, and its
+   * close() ends the connections still open, so no client can keep the node from stopping.
+   */
   serve(host: string, port: number): Promise<{ server: Server; port: number }> {
-    const server = createServer((request, response) => {
+    const server = createServer({ headersTimeout: metricsRequestMsMax, requestTimeout: metricsRequestMsMax, keepAliveTimeout: 5000 }, (request, response) => {
       if (request.url !== '/metrics') {
         response.writeHead(404).end('not found\n');
         return;
       }
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.writeHead(405, { allow: 'GET, HEAD' }).end('method not allowed\n');
+        return;
+      }
       this.registry.metrics().then(
-        (text) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (text) => response.writeHead(200, { 'content-type': this.registry.contentType }).end(request.method === 'HEAD' ? undefined : text),
         (error: unknown) => response.writeHead(500).end(String(error)),
       );
     });
+    server.maxConnections = metricsConnectionsMax;
+    server.setTimeout(metricsRequestMsMax);
+    const close = server.close.bind(server);
+    server.close = (callback?: (error?: Error) => void) => {
+      close(callback);
+      server.closeAllConnections();
+      return server;
+    };
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {

@@ -1,9 +1,11 @@
 /**
  * A local development CA and a server certificate signed by it, created once in the data
  * directory when no certificate is configured, so that a fresh node is TLS-only from its first
- * start. Keys are written with mode 0600. Production deployments configure their own certificates.
+ * start, and again when they are missing, about to expire, or no longer match. Keys are written with
+ * mode 0600. Production deployments configure their own certificates.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
@@ -52,13 +54,41 @@ export function issueCertificate(ca: Issued, commonName: string, notAfterDate: D
   return certificate(commonName, notAfterDate, [{ name: 'basicConstraints', cA: false }, ...extensions], ca);
 }
 
-export async function ensureDevCertificates(dataDir: string): Promise<DevCertificates> {
+/** Why the development certificates on disk cannot serve (missing, expiring, mismatched), or undefined when they can. */
+function unusable(paths: { caFile: string; certFile: string; keyFile: string }): string | undefined {
+  if (![paths.caFile, paths.certFile, paths.keyFile].every((file) => existsSync(file))) return 'missing';
+  try {
+    const ca = new X509Certificate(readFileSync(paths.caFile));
+    const server = new X509Certificate(readFileSync(paths.certFile));
+    const renewBeforeMs = Date.now() + 24 * 3600 * 1000;
+    if (Date.parse(ca.validTo) < renewBeforeMs || Date.parse(server.validTo) < renewBeforeMs) return 'expired or about to';
+    if (!server.verify(ca.publicKey)) return 'the server certificate is not signed by the CA';
+    if (!server.checkPrivateKey(createPrivateKey(readFileSync(paths.keyFile)))) return 'the key does not match the certificate';
+    return undefined;
+  } catch (error) {
+    return `unreadable (${error instanceof Error ? error.message : String(error)})`;
+  }
+}
+
+/**
+ * Writes a file whole, with its mode, in place of whatever was there: a new file is written and
+ * renamed over the old, so a crash leaves the old file or the new one, and a key never keeps the
+ * looser mode of a file it replaces (writeFileSync's mode applies only when it creates a file).
+ */
+function replaceFile(path: string, text: string, mode: number): void {
+  const temp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(temp, text, { mode, flag: 'wx' });
+  chmodSync(temp, mode);
+  renameSync(temp, path);
+}
+
+export async function ensureDevCertificates(dataDir: string): Promise<DevCertificates & { why?: string }> {
   const dir = join(dataDir, 'tls');
   const paths = { caFile: join(dir, 'dev-ca.pem'), caKeyFile: join(dir, 'dev-ca-key.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem') };
-  if (existsSync(paths.certFile) && existsSync(paths.keyFile) && existsSync(paths.caFile)) {
-    return { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile, created: false };
-  }
+  const why = unusable(paths);
+  if (why === undefined) return { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile, created: false };
   mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
   const ca = await createCa('tillgate development CA', notAfter());
   const server = await issueCertificate(ca, 'localhost', notAfter(), [
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
@@ -73,11 +103,11 @@ export async function ensureDevCertificates(dataDir: string): Promise<DevCertifi
       ],
     },
   ]);
-  writeFileSync(paths.caKeyFile, ca.private, { mode: 0o600 });
-  writeFileSync(paths.caFile, ca.cert, { mode: 0o644 });
-  writeFileSync(paths.keyFile, server.private, { mode: 0o600 });
-  writeFileSync(paths.certFile, server.cert, { mode: 0o644 });
-  return { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile, created: true };
+  replaceFile(paths.caKeyFile, ca.private, 0o600);
+  replaceFile(paths.keyFile, server.private, 0o600);
+  replaceFile(paths.caFile, ca.cert, 0o644);
+  replaceFile(paths.certFile, server.cert, 0o644);
+  return { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile, created: true, why };
 }
 
 export function readPem(file: string): Buffer {

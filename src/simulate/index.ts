@@ -320,6 +320,9 @@ export class RunStats {
   }
 }
 
+/** The highest offered rate `simulate --rate` takes: far beyond what one node serves. */
+export const simulatedRateMax = 1_000_000;
+
 /**
  * An open loop: operation n is due at startedMs + n / rate, started then whatever the earlier ones
  * are doing (latency counts from that intended start), unless inflightMax are already in flight,
@@ -337,8 +340,11 @@ export async function runOpenLoop(loop: {
     const due = Math.floor(((Date.now() - loop.startedMs) * loop.ratePerSecond) / 1000);
     for (; started < due; started += 1) {
       if (pending.size >= loop.inflightMax) {
-        dropped += 1;
-        continue;
+        // Full: every operation due until the next tick is dropped, counted in one step (one at a
+        // time, an absurd rate kept the loop from ever yielding past its deadline).
+        dropped += due - started;
+        started = due;
+        break;
       }
       const work = loop.start(started, originNs + BigInt(Math.round((started * 1e9) / loop.ratePerSecond)));
       pending.add(work);

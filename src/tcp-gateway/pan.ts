@@ -7,6 +7,8 @@ import type { IsoDialect } from './dialect/types.js';
 /** Fields redacted whatever the dialect says: track 2, track 3, track 1, PIN block, ICC data. */
 export const alwaysRedactedFields: ReadonlySet<number> = new Set([35, 36, 45, 52, 55]);
 export const panField = 2;
+/** Fields that carry a PAN, masked like field 2: the PAN, and the extended PAN (34). */
+export const panFields: ReadonlySet<number> = new Set([panField, 34]);
 /** Below this length, first 6 + last 4 would reveal too much of the number; only the last 4 show. */
 const panLengthForBinMin = 13;
 
@@ -37,7 +39,7 @@ function hex(bytes: Uint8Array): string {
 }
 
 /**
- * A copy of a decoded message that is safe to log: field 2 masked, fields 35, 36, 45, 52, 55 and
+ * A copy of a decoded message that is safe to log: fields 2 and 34 masked, fields 35, 36, 45, 52, 55 and
  * any field the dialect marks sensitive replaced with "[REDACTED len=N]" (N in characters, or
  * bytes for binary values). Plain JSON-friendly data, so any logger can serialise it.
  */
@@ -45,8 +47,8 @@ export function redact(message: IsoMessage, dialect?: IsoDialect): LoggableMessa
   const fields: Record<string, string> = {};
   for (const [number, value] of message.fields) {
     const sensitive = alwaysRedactedFields.has(number) || dialect?.fields[number]?.sensitive === true;
-    if (number === panField && typeof value === 'string') fields[number] = maskPan(value);
-    else if (sensitive || number === panField) fields[number] = `[REDACTED len=${lengthOf(value)}]`;
+    if (panFields.has(number) && typeof value === 'string') fields[number] = maskPan(value);
+    else if (sensitive || panFields.has(number)) fields[number] = `[REDACTED len=${lengthOf(value)}]`;
     else fields[number] = typeof value === 'string' ? value : hex(value);
   }
   return message.header === undefined

@@ -7,6 +7,25 @@ test('possible PANs in free text are masked to first 6 / last 4, with or without
   t.is(maskPansInText('card 4111-1111-1111-1111 declined'), 'card 411111******1111 declined');
   t.is(maskPansInText('card 4111 1111 1111 1111'), 'card 411111******1111');
   t.is(maskPansInText('store 42 sold 12 units'), 'store 42 sold 12 units');
+  // Glued to letters, before a track-2 separator, inside a longer run of digits (a raw frame).
+  t.is(maskPansInText('PAN4111111111111111'), 'PAN411111******1111');
+  t.is(maskPansInText('4111111111111111D25121010000'), '411111******1111D25121010000');
+  t.is(maskPansInText('0200164111111111111111200000'), `020016${'*'.repeat(18)}0000`);
+});
+
+test('a PAN anywhere in a line is masked: nested fields, a client-chosen request id, an error message and stack', (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done(); } });
+  const logger = createLogger('debug', sink);
+  const error = new Error('refund to 4111111111111111 failed');
+  logger.debug({ requestId: '4111111111111111=25121010000', call: { note: 'card PAN4111111111111111' }, err: error, atMs: 1_764_342_573_000 }, 'call refused');
+  const line = lines.join('');
+  t.false(/4111111111111111/.test(line), line);
+  const parsed = JSON.parse(line) as { requestId: string; atMs: number; err: { stack: string } };
+  t.is(parsed.requestId, '411111******1111=25121010000');
+  // Numbers are left alone, so the line stays valid JSON with its values.
+  t.is(parsed.atMs, 1_764_342_573_000);
+  t.regex(parsed.err.stack, /refund to 411111\*{6}1111 failed/);
 });
 
 test('log lines never carry card fields or a clear PAN', (t) => {

@@ -57,3 +57,8 @@ test('redact masks field 2, hides 35 36 45 52 55 and dialect-sensitive fields, k
 test('a binary field 2 (never expected) is redacted rather than shown', (t) => {
   t.deepEqual(redact(message('0100', { 2: fromHex('4761739001') })), { mti: '0100', fields: { 2: '[REDACTED len=5]' } });
 });
+
+test('the extended PAN (field 34) is masked like field 2', (t) => {
+  t.deepEqual(redact(message('0100', { 34: '4111111111111111', 11: '000001' })).fields, { 11: '000001', 34: '411111******1111' });
+  t.deepEqual(redact(message('0100', { 34: fromHex('4111') })).fields, { 34: '[REDACTED len=2]' });
+});
