@@ -5,7 +5,7 @@
  * the client fails clearly when no node answers.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
@@ -104,21 +104,28 @@ test('the lock is taken by the directory itself: another spelling of the same pa
   t.throws(() => lockDataDir(dataDir), { message: /in use by a process that is starting/ });
 });
 
-test('a lock from another host name is never taken as stale; one from an earlier container of this host (another pid namespace) or an earlier boot is', (t) => {
+test('a lock whose holder cannot be checked from here (another host name, pid namespace or boot) is taken over only once its heartbeat has stopped', (t) => {
   const dataDir = tempDir(t);
-  const write = (holder: object) => writeFileSync(join(dataDir, lockName), `${JSON.stringify(holder)}\n`);
-  // A pid that names nothing here: on another host it may well be running.
-  write({ pid: 999_999_999, host: `${hostname()}-other`, pidNamespace: 'pid:[1]', bootId: 'elsewhere' });
-  t.throws(() => lockDataDir(dataDir), { message: /in use by process 999999999 on host .*-other/ });
-  const here = lockOf(dataDir) as { pid: number };
-  t.is(here.pid, 999_999_999);
-  for (const earlier of [{ pidNamespace: 'pid:[1]' }, { bootId: 'an-earlier-boot' }]) {
-    // pid 1 is alive in every namespace: only the recorded namespace or boot tells it is not ours.
-    write({ pid: 1, host: hostname(), ...earlier });
+  const lock = join(dataDir, lockName);
+  const write = (holder: object, ageMs: number) => {
+    writeFileSync(lock, `${JSON.stringify(holder)}\n`);
+    const at = new Date(Date.now() - ageMs);
+    utimesSync(lock, at, at);
+  };
+  // pid 1 is alive in every namespace, and a pid elsewhere says nothing here: only the heartbeat counts.
+  const elsewhere = [{ pid: 999_999_999, host: `${hostname()}-other` }, { pid: 1, host: hostname(), pidNamespace: 'pid:[1]' }, { pid: 1, host: hostname(), bootId: 'an-earlier-boot' }];
+  for (const holder of elsewhere) {
+    write(holder, 5_000);
+    t.throws(() => lockDataDir(dataDir), { message: /seen last 5 s ago/ }, JSON.stringify(holder));
+    t.like(lockOf(dataDir), holder);
+    write(holder, 120_000);
     const release = lockDataDir(dataDir);
     t.like(lockOf(dataDir), { pid: process.pid, host: hostname() });
     release();
   }
+  // A holder checkable here and alive is refused however old its file.
+  write({ pid: 1, host: hostname() }, 120_000);
+  t.throws(() => lockDataDir(dataDir), { message: /in use by process 1 on host/ });
 });
 
 test('a control socket path that is not a socket is refused and left alone', async (t) => {

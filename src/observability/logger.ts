@@ -14,20 +14,44 @@ const redactPaths = [
   'authorization', '*.authorization', 'apiKey', '*.apiKey',
 ];
 
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let index = 0; index < digits.length; index += 1) {
+    let digit = digits.charCodeAt(digits.length - 1 - index) - 48;
+    if (index % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/** Whether some 13 to 19 digits in a row of `digits` pass the Luhn check, as every card number does. */
+function holdsPan(digits: string): boolean {
+  for (let length = 13; length <= Math.min(19, digits.length); length += 1) {
+    for (let start = 0; start + length <= digits.length; start += 1) if (luhnValid(digits.slice(start, start + length))) return true;
+  }
+  return false;
+}
+
 /**
- * Masks every run of 13 or more digits (single spaces or dashes between them allowed), wherever it
- * stands (glued to letters as in `PAN4111…`, before a track-2 separator `D` or `=`, inside a longer
- * run of digits such as a raw frame), to its first 6 and last 4 digits: a possible PAN.
+ * Masks possible PANs in text: a run of 13 or more digits (single spaces or dashes between them
+ * allowed), wherever it stands (glued to letters as in `PAN4111…`, before a track-2 separator `D`
+ * or `=`, inside a longer run such as a raw frame), when 13 to 19 digits of it pass the Luhn check,
+ * as a card number's do; it is cut to its first 6 and last 4 digits. Runs no card number could be
+ * (most timestamps, UUID tails, EAN codes) stay as they are.
  */
 export function maskPansInText(text: string): string {
   return text.replace(/(?<!\d)\d(?:[ -]?\d){12,}(?!\d)/g, (match) => {
     const digits = match.replace(/\D/g, '');
-    return `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}`;
+    return holdsPan(digits) ? `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}` : match;
   });
 }
 
-/** A JSON string literal: its contents are text that may carry a PAN; numbers and keys around it are left as they are. */
-const jsonString = /"(?:[^"\\]|\\.)*"/g;
+/**
+ * A JSON string literal: its contents are text that may carry a PAN; numbers and keys around it are
+ * left as they are (a PAN sent as a JSON number is not masked: card fields are redacted by path).
+ * Runs of plain characters are taken whole, so a very long string does not recurse per character.
+ */
+const jsonString = /"(?:[^"\\]+|\\.)*"/g;
 
 /** The finished log line with every string in it masked: nested fields, errors and their stacks included. */
 export function maskLogLine(line: string): string {

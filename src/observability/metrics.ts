@@ -43,7 +43,8 @@ export class Metrics {
    * close() ends the connections still open, so no client can keep the node from stopping.
    */
   serve(host: string, port: number): Promise<{ server: Server; port: number }> {
-    const server = createServer({ headersTimeout: metricsRequestMsMax, requestTimeout: metricsRequestMsMax, keepAliveTimeout: 5000 }, (request, response) => {
+    // The request timeouts are checked every connectionsCheckingInterval (30 s by default): check each second.
+    const server = createServer({ headersTimeout: metricsRequestMsMax, requestTimeout: metricsRequestMsMax, keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 }, (request, response) => {
       if (request.url !== '/metrics') {
         response.writeHead(404).end('not found\n');
         return;

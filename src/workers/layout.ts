@@ -4,7 +4,7 @@
  * because stores would silently move to shards that do not hold their data.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -92,6 +92,9 @@ export const lockName = 'tillgate.lock';
 const heldHere = new Set<string>();
 /** A lock file with no readable pid younger than this is a node still writing it, not a stale one. */
 const unreadableLockGraceMs = 10_000;
+/** The holder touches its lock file this often; one untouched for heartbeatStaleMs has no live holder. */
+const heartbeatEveryMs = 10_000;
+const heartbeatStaleMs = 60_000;
 
 /**
  * Takes the data directory for this process: one node per directory. LMDB would let a second
@@ -103,8 +106,9 @@ const unreadableLockGraceMs = 10_000;
  * whose pid is gone (a killed node) is stale: it is renamed aside first, and deleted only if the
  * file moved is the one judged stale, so two nodes taking over at once cannot delete each other's
  * new lock. The lock records the holder's host name, boot and pid namespace with its pid, so a pid
- * is checked only where it means something (holderIsGone). Returns the release, which removes the
- * file if this process still owns it.
+ * is checked only where it means something, and the holder touches the file every 10 s, which is
+ * all a node elsewhere can go by (holderIsGone). Returns the release, which removes the file if
+ * this process still owns it.
  */
 export function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
@@ -116,8 +120,10 @@ export function lockDataDir(dataDir: string): () => void {
     const inUse = (who: string) => new LayoutError(`data directory ${dataDir} is in use by ${who} (${path}); stop that node first, or remove the file if no tillgate runs there`);
     if (holder === undefined) {
       if (lockAgeMs(path) < unreadableLockGraceMs) throw inUse('a process that is starting');
-    } else if (!holderIsGone(holder)) {
-      throw inUse(`process ${holder.pid}${holder.host === undefined ? '' : ` on host ${holder.host}`}`);
+    } else if (!holderIsGone(holder, lockAgeMs(path))) {
+      const where = holder.host === undefined ? '' : ` on host ${holder.host}`;
+      const unseen = canCheckHere(holder) ? '' : `, seen last ${Math.round(lockAgeMs(path) / 1000)} s ago (a holder that cannot be checked from here is taken over after ${heartbeatStaleMs / 1000} s without a heartbeat)`;
+      throw inUse(`process ${holder.pid}${where}${unseen}`);
     }
     // Stale (its process is gone, or was an earlier life of this pid, which holds nothing here).
     if (attempt >= 2) throw inUse('another process taking it over at the same time');
@@ -140,7 +146,18 @@ export function lockDataDir(dataDir: string): () => void {
     unlinkSync(aside);
   }
   heldHere.add(key);
+  // The heartbeat: a holder elsewhere (another container or machine) is judged by it alone.
+  const heartbeat = setInterval(() => {
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // The file went away: the next start will see no lock; nothing to do here.
+    }
+  }, heartbeatEveryMs);
+  heartbeat.unref();
   return () => {
+    clearInterval(heartbeat);
     if (!heldHere.delete(key)) return;
     try {
       if (lockHolder(path)?.pid === process.pid) unlinkSync(path);
@@ -224,19 +241,21 @@ function lockHolder(path: string): LockHolder | undefined {
   }
 }
 
-/**
- * A holder is gone when it ran under this host name and either the machine has booted since, or
- * it ran in another pid namespace (an earlier container of this host name: containers get their
- * own host names unless told otherwise, and one that restarts gets a new namespace), or its pid,
- * checked here, names no process (or names this one, which holds nothing here: an earlier life of
- * the pid). A holder under another host name (another container or machine sharing the volume) is
- * never assumed gone: its pid says nothing here. A bare pid (older builds) is checked here.
- */
-function holderIsGone(holder: LockHolder): boolean {
+/** Whether a holder's pid can be checked here: same host name, boot and pid namespace (a bare pid, from older builds, is taken to be). */
+function canCheckHere(holder: LockHolder): boolean {
   const here = thisHolder();
-  if (holder.host !== undefined && holder.host !== here.host) return false;
-  if (holder.bootId !== undefined && here.bootId !== undefined && holder.bootId !== here.bootId) return true;
-  if (holder.pidNamespace !== undefined && here.pidNamespace !== undefined && holder.pidNamespace !== here.pidNamespace) return true;
+  const same = (theirs: string | undefined, ours: string | undefined) => theirs === undefined || ours === undefined || theirs === ours;
+  return same(holder.host, here.host) && same(holder.bootId, here.bootId) && same(holder.pidNamespace, here.pidNamespace);
+}
+
+/**
+ * A holder is gone when its pid can be checked here and names no process (or names this one, which
+ * holds nothing here: an earlier life of the pid). A holder that cannot be checked from here
+ * (another host name, boot or pid namespace: another container or machine sharing the volume, or a
+ * container of this one that has since restarted) is gone only when its heartbeat has stopped.
+ */
+function holderIsGone(holder: LockHolder, ageMs: number): boolean {
+  if (!canCheckHere(holder)) return ageMs > heartbeatStaleMs;
   return holder.pid === process.pid || !processAlive(holder.pid);
 }
 

@@ -96,7 +96,9 @@ export function replicatedOutcome(outcomes: readonly Outcome[]): Outcome {
   const failed = outcomes.find((outcome) => !outcome.ok);
   if (failed === undefined || failed.ok) return outcomes[0] ?? refusal('INTERNAL', 'no shards');
   const applied = outcomes.filter((outcome) => outcome.ok).length;
-  if (applied === 0 || failed.error.code === 'IDEMPOTENCY_CONFLICT') return failed;
+  if (applied === 0) return failed;
+  const conflict = outcomes.find((outcome) => !outcome.ok && outcome.error.code === 'IDEMPOTENCY_CONFLICT');
+  if (conflict !== undefined) return conflict;
   return refusal('SHARD_UNAVAILABLE', `recorded on ${applied} of ${outcomes.length} shards (${failed.error.code}: ${failed.error.message}); retry with the same idempotency id`);
 }
 
@@ -134,7 +136,7 @@ class Shard {
   committedBatches = 0;
   restarts = 0;
   restartTimer: NodeJS.Timeout | undefined;
-  /** When the current writer said it was ready. */
+  /** When (performance.now()) the current writer said it was ready; cleared when it stops. */
   readyAtMs: number | undefined;
   threadId: number | undefined;
   closed: (() => void) | undefined;
@@ -332,7 +334,7 @@ export class ShardPool implements CommandSink {
       if (shard.outbox.length > 0) this.flush(shard);
     } else if (message.kind === 'ready') {
       shard.ready = true;
-      shard.readyAtMs = Date.now();
+      shard.readyAtMs = performance.now();
       shard.threadId = message.threadId;
       ready();
       this.scheduleFlush(shard);
@@ -355,8 +357,10 @@ export class ShardPool implements CommandSink {
     shard.closed?.();
     if (this.closing) return;
     this.options.onWriterExit?.(shard.index, `exit ${code}`);
-    // A writer that ran for a good while before it stopped starts the backoff over.
-    if (shard.readyAtMs !== undefined && Date.now() - shard.readyAtMs > restartBackoffResetMs) shard.restarts = 0;
+    // A writer that ran for a good while before it stopped starts the backoff over (once: the
+    // writers that then fail to start never said they were ready, so the backoff grows again).
+    if (shard.readyAtMs !== undefined && performance.now() - shard.readyAtMs > restartBackoffResetMs) shard.restarts = 0;
+    shard.readyAtMs = undefined;
     this.scheduleRestart(shard);
   }
 
@@ -368,7 +372,7 @@ export class ShardPool implements CommandSink {
     if (this.closing || shard.restartTimer !== undefined) return;
     shard.restarts += 1;
     const delayMs = Math.min(this.options.restartDelayMsMax, 50 * 2 ** Math.min(shard.restarts, 10));
-    // Not unref'd: callers waiting for this shard keep the process alive until it is back.
+    // Not unref'd: the pool restarts its writer until it is closed.
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       shard.restartTimer = undefined;

@@ -11,6 +11,18 @@ test('possible PANs in free text are masked to first 6 / last 4, with or without
   t.is(maskPansInText('PAN4111111111111111'), 'PAN411111******1111');
   t.is(maskPansInText('4111111111111111D25121010000'), '411111******1111D25121010000');
   t.is(maskPansInText('0200164111111111111111200000'), `020016${'*'.repeat(18)}0000`);
+  // Digits no card number could be (no 13 to 19 of them pass the Luhn check) are kept: a UUID's
+  // tail, a timestamp in milliseconds.
+  t.is(maskPansInText('id 123e4567-e89b-12d3-a456-426614174000'), 'id 123e4567-e89b-12d3-a456-426614174000');
+  t.is(maskPansInText('at 1764342573000'), 'at 1764342573000');
+});
+
+test('a very long string in a log line is masked without exhausting the stack', (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done(); } });
+  const logger = createLogger('info', sink);
+  logger.info({ blob: `${'x'.repeat(20_000_000)} 4111111111111111` }, 'big');
+  t.regex(lines.join(''), /x 411111\*{6}1111"/);
 });
 
 test('a PAN anywhere in a line is masked: nested fields, a client-chosen request id, an error message and stack', (t) => {

@@ -125,3 +125,17 @@ test('the inline engine releases an expired hold on a shard nothing else reaches
   t.is(sink.reader('s1').getReceipt('s1', 'R-1')?.lines[0]?.heldQuantity, 0);
   t.true(sink.reader('s1').verify().ok);
 });
+
+test('an UpsertSku that meets an idempotency conflict on one shard after applying on another says so: no retry could mend it', async (t) => {
+  const dataDir = tempDir(t);
+  const pool = await ShardPool.start({ dataDir, shardCount: 2 });
+  t.teardown(() => pool.close());
+  const onOne = storeOn(1, 2);
+  await submitAll(pool, setupCommands([onOne], ['A'], 10));
+  // The id is taken on shard 1 by another command.
+  const id = 'reused-id';
+  t.true((await pool.submit(envelope(sale(onOne, 'R-1', 'A', 1), 'T1', id))).ok);
+  const outcome = await pool.submit(envelope({ type: 'UpsertSku', sku: 'NEW', description: 'new', returnable: true, returnWindowDays: 0 }, 'T1', id));
+  t.is(outcome.ok ? 'ok' : outcome.error.code, 'IDEMPOTENCY_CONFLICT');
+  t.deepEqual(pool.readers().map((reader) => reader.getSku('NEW')?.sku), ['NEW', undefined]);
+});
