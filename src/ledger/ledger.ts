@@ -50,6 +50,8 @@ interface BatchState {
 }
 
 const idempotencyCountKey = 'idempotencyCount';
+/** Bound on expiry keys remembered as failing; past it they are retried like the others. */
+const stuckExpiryKeysMax = 10_000;
 /** The last journal seq whose idempotency record pruning has dealt with (forgotten or kept past). */
 const idempotencyPrunedSeqKey = 'idempotencyPrunedSeq';
 
@@ -67,6 +69,8 @@ export class Ledger extends LedgerReader {
   private readonly clock: () => number;
   private readonly retentionMs: number;
   private readonly recordsMax: number;
+  /** Expiry keys whose release failed with an internal error: passed over by later sweeps. */
+  private readonly stuckExpiryKeys = new Set<string>();
   /** The batch's stored journal entries; reset once the batch is committed (or dropped). */
   private readonly arena = new EntryArena();
 
@@ -189,15 +193,24 @@ export class Ledger extends LedgerReader {
   }
 
   private sweepExpired(state: BatchState): void {
-    const due = this.env.dbs.expiry.getKeys({ end: [state.nowMs + 1], limit: limits.expirySweepHoldsMax });
+    // Keys that failed are passed over (not counted against the bound), so they cannot keep the
+    // holds behind them from ever being released.
+    const due = this.env.dbs.expiry.getKeys({ end: [state.nowMs + 1], limit: limits.expirySweepHoldsMax + this.stuckExpiryKeys.size });
+    let released = 0;
     for (const key of due) {
+      if (released >= limits.expirySweepHoldsMax) break;
       const [, storeId, returnId] = key as [number, string, string];
+      const id = `${String((key as unknown[])[0])}\u0000${storeId}\u0000${returnId}`;
+      if (this.stuckExpiryKeys.has(id)) continue;
+      released += 1;
       try {
         this.apply(state, 'ExpireReturn', `expire:${storeId}:${returnId}`, {}, (ctx) => releaseReturn(ctx, storeId, returnId, 'EXPIRED'));
       } catch (error) {
         // A hold that can no longer be released (already ended) only leaves a stale index key.
-        // Anything else is a bug: leave the key for the next sweep rather than fail the batch.
+        // Anything else is a bug: the key stays (verify reports the hold) and this ledger stops
+        // retrying it until it is reopened.
         if (error instanceof LedgerError) state.root.remove('expiry', key);
+        else if (this.stuckExpiryKeys.size < stuckExpiryKeysMax) this.stuckExpiryKeys.add(id);
       }
     }
   }

@@ -134,9 +134,10 @@ function compareReceipts(env: Environment, transaction: Transaction, expected: E
   return count;
 }
 
-/** Held returns must account exactly for held line quantities and reservations. */
+/** Held returns must account exactly for held line quantities, held tender refunds and reservations, and each must have its expiry entry. */
 function compareHolds(env: Environment, transaction: Transaction, problems: string[]): number {
   const heldLines = new Map<string, number>();
+  const heldTenders = new Map<string, number>();
   const reserved = new Map<string, number>();
   let count = 0;
   for (const { value } of env.dbs.returns.getRange({ transaction })) {
@@ -152,6 +153,17 @@ function compareHolds(env: Environment, transaction: Transaction, problems: stri
       const key = positionKey(record.storeId, line.sku);
       reserved.set(key, (reserved.get(key) ?? 0) + line.quantity);
     }
+    if (record.receiptId !== undefined) {
+      for (const refund of record.refunds) {
+        if (refund.tenderIndex < 0) continue;
+        const key = `${positionKey(record.storeId, record.receiptId)}\u0000${refund.tenderIndex}`;
+        heldTenders.set(key, (heldTenders.get(key) ?? 0) + refund.amountMinor);
+      }
+    }
+    // A hold without its expiry key would never be released by the sweep.
+    if (env.dbs.expiry.get([record.expiresAtMs, record.storeId, record.returnId], { transaction }) === undefined) {
+      problems.push(`held return ${positionKey(record.storeId, record.returnId)} has no expiry entry`);
+    }
   }
   for (const { value } of env.dbs.receipts.getRange({ transaction })) {
     const receipt = value as Receipt;
@@ -159,6 +171,10 @@ function compareHolds(env: Environment, transaction: Transaction, problems: stri
       const key = `${positionKey(receipt.storeId, receipt.receiptId)}\u0000${line.lineNo}`;
       if ((heldLines.get(key) ?? 0) !== line.heldQuantity) problems.push(`receipt line ${key} holds ${line.heldQuantity}, held returns say ${heldLines.get(key) ?? 0}`);
     }
+    receipt.tenders.forEach((tender, index) => {
+      const key = `${positionKey(receipt.storeId, receipt.receiptId)}\u0000${index}`;
+      if ((heldTenders.get(key) ?? 0) !== tender.heldRefundMinor) problems.push(`receipt tender ${key} holds ${tender.heldRefundMinor}, held returns say ${heldTenders.get(key) ?? 0}`);
+    });
   }
   for (const { value } of env.dbs.positions.getRange({ transaction })) {
     const position = value as Position;

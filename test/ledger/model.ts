@@ -534,7 +534,6 @@ export class LedgerModel {
       }
     }
     const store = this.needStore(record.storeId);
-    const policy: Policy = { ...this.defaults, ...store.policy };
     this.hold(record, -1);
     const receipt = record.receiptId === undefined ? undefined : this.state.receipts.get(pairKey(record.storeId, record.receiptId));
     let refundMinor = 0;
@@ -548,7 +547,14 @@ export class LedgerModel {
     }
     const replacement = record.replacement;
     const replacementTotalMinor = replacement === undefined ? 0 : total(replacement.lines);
-    const refunds = this.allocate(receipt, Math.max(0, refundMinor - replacementTotalMinor), policy);
+    // Paid out of what the authorization held, in its order: never split again.
+    const refunds: RefundAllocation[] = [];
+    let left = Math.max(0, refundMinor - replacementTotalMinor);
+    for (const held of record.heldRefunds) {
+      const take = Math.min(held.amountMinor, left);
+      if (take > 0) refunds.push({ ...held, amountMinor: take });
+      left -= take;
+    }
     for (const refund of refunds) {
       const tender = receipt?.tenders[refund.tenderIndex];
       if (tender !== undefined) tender.refundedMinor += refund.amountMinor;

@@ -699,6 +699,22 @@ test('masked card references and customer tokens that are not card numbers are a
   t.deepEqual(await codes(cardTokens, withToken('CARDTOKEN-')), cardTokens.map(() => 'INVALID_ARGUMENT'));
 });
 
+test('a completion pays out the tenders its authorization held, whatever was freed or changed since', async (t) => {
+  const h = await setup(t);
+  await sell(h, 'R1', [['A', 2, 500]], [{ tenderType: 'CARD', amountMinor: 600, cardMasked: '411111******1111' }, { tenderType: 'CASH', amountMinor: 400 }]);
+  const first = resultOf(await h.send(returnCommand('RT-A', 'R1', [[1, 'A', 1]])), 'ReturnAuthorized');
+  const second = resultOf(await h.send(returnCommand('RT-B', 'R1', [[1, 'A', 1]])), 'ReturnAuthorized');
+  t.deepEqual(first.refunds.map((r) => [r.tenderType, r.amountMinor]), [['CARD', 500]]);
+  t.deepEqual(second.refunds.map((r) => [r.tenderType, r.amountMinor]), [['CARD', 100], ['CASH', 400]]);
+  // RT-A's card refund is freed, and the store stops refunding to original tenders: RT-B still pays what it held.
+  resultOf(await h.send({ type: 'VoidReturn', storeId: 'S1', returnId: 'RT-A', reason: 'kept it' }), 'ReturnVoided');
+  resultOf(await h.send({ type: 'UpsertStore', storeId: 'S1', name: 'Main St', currency: 'USD', policy: { refundToOriginalTender: false } }), 'StoreUpserted');
+  const completed = resultOf(await h.send({ type: 'CompleteReturn', storeId: 'S1', returnId: 'RT-B' }), 'ReturnCompleted');
+  t.deepEqual(completed.refunds.map((r) => [r.tenderType, r.amountMinor]), [['CARD', 100], ['CASH', 400]]);
+  t.deepEqual(h.ledger.getReceipt('S1', 'R1')?.tenders.map((tender) => [tender.refundedMinor, tender.heldRefundMinor]), [[100, 0], [400, 0]]);
+  t.deepEqual(h.ledger.verify().problems, []);
+});
+
 test('a closed ledger refuses commands with LEDGER_CLOSED', async (t) => {
   const h = await setup(t);
   await h.ledger.close();
@@ -826,6 +842,29 @@ test('tampering with one byte of a journal body is reported by verify as a broke
   const report = h.ledger.verify();
   t.false(report.ok);
   t.deepEqual(report.problems, ['journal hash chain broken at seq 7']);
+});
+
+test('verify reports a held return that lost its expiry entry, and held tender refunds that disagree with the held returns', async (t) => {
+  const h = await setup(t);
+  await sell(h, 'R1', [['A', 2, 500]]);
+  await h.send(returnCommand('RT-1', 'R1', [[1, 'A', 1]]));
+  await h.send(returnCommand('RT-2', 'R1', [[1, 'A', 1]]));
+  t.deepEqual(h.ledger.verify().problems, []);
+  await h.ledger.close();
+  const env = open({ path: h.path, maxDbs: 16 });
+  // As the ledger opens them (storage.ts): plain msgpack maps, no record structures.
+  const options = (name: string) => ({ name, useRecords: false }) as { name: string };
+  const returns = env.openDB<Record<string, unknown>, [string, string]>(options('returns'));
+  const expiry = env.openDB<boolean, [number, string, string]>(options('expiry'));
+  const first = returns.get(['S1', 'RT-1']) as { expiresAtMs: number; refunds: { amountMinor: number }[] };
+  await returns.put(['S1', 'RT-1'], { ...first, refunds: first.refunds.map((refund) => ({ ...refund, amountMinor: refund.amountMinor - 1 })) });
+  const second = returns.get(['S1', 'RT-2']) as { expiresAtMs: number };
+  await expiry.remove([second.expiresAtMs, 'S1', 'RT-2']);
+  await env.close();
+  h.ledger = Ledger.open(h.options);
+  const problems = h.ledger.verify().problems;
+  t.true(problems.some((problem) => /held return S1.RT-2 has no expiry entry/.test(problem)), problems.join('\n'));
+  t.true(problems.some((problem) => /receipt tender S1.R1.0 holds 1000, held returns say 999/.test(problem)), problems.join('\n'));
 });
 
 test('a closed and reopened ledger has the same head, balances and records, and still replays ids', async (t) => {

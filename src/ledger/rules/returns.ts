@@ -310,6 +310,27 @@ export function completeReturn(ctx: RuleContext, command: CompleteReturn): RuleO
   return { result, storeId: record.storeId, deltas, ref: returnRef(record), decision: 'COMPLETED', event };
 }
 
+/**
+ * The refund a completion pays: out of the allocation its authorization held (and reported to the
+ * register), in that order, up to the amount completed; what a partial completion leaves is
+ * released with the rest of the hold. Never a new split: tenders freed or policy changed since the
+ * authorization must not move the money to other tenders than the ones that were held.
+ */
+function payOutHeld(record: ReturnRecord, amountMinor: number): RefundAllocation[] {
+  const refunds: RefundAllocation[] = [];
+  let left = amountMinor;
+  for (const held of record.refunds) {
+    const take = Math.min(held.amountMinor, left);
+    if (take > 0) {
+      refunds.push({ ...held, amountMinor: take });
+      left -= take;
+    }
+  }
+  // Unreachable: a completion refunds at most what its authorization approved.
+  if (left > 0) fail('INTERNAL', `completion of ${record.returnId} would refund ${amountMinor}, more than the ${amountMinor - left} held`);
+  return refunds;
+}
+
 /** Posts returned units into their disposition buckets, refunds them, and sells the replacement. */
 function postLines(ctx: RuleContext, record: ReturnRecord, quantities: Map<number, number>, policy: Policy) {
   const deltas: Delta[] = [];
@@ -325,8 +346,7 @@ function postLines(ctx: RuleContext, record: ReturnRecord, quantities: Map<numbe
   }
   const replacement = record.replacement;
   const replacementTotalMinor = replacement?.lines.reduce((sum, l) => sum + l.quantity * l.unitPriceMinor, 0) ?? 0;
-  const receipt = record.receiptId === undefined ? undefined : readReceipt(ctx.tx, record.storeId, record.receiptId);
-  const refunds = allocateRefund(receipt, Math.max(0, refundMinor - replacementTotalMinor), policy);
+  const refunds = payOutHeld(record, Math.max(0, refundMinor - replacementTotalMinor));
   deltas.push(...tenderDeltas(record.storeId, record.receiptId, refunds, 1, 'refunded'));
   if (replacement !== undefined) deltas.push(...sellReplacement(ctx, record, refundMinor, replacementTotalMinor));
   applyDeltas(ctx.tx, deltas, policy);
