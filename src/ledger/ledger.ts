@@ -114,6 +114,15 @@ export class Ledger extends LedgerReader {
     await this.execute([]);
   }
 
+  /** A commit failed: the ledger refuses writes until it is reopened (its owner should reopen it). */
+  get failed(): boolean {
+    return this.fatal !== undefined;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -123,7 +132,7 @@ export class Ledger extends LedgerReader {
   /** Decides every command of a batch on one overlay, then commits the overlay durably. */
   private executeBatch(envelopes: readonly unknown[]): Outcome[] {
     const fatal = this.fatal;
-    if (fatal !== undefined) return envelopes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message: fatal.message } }));
+    if (fatal !== undefined) return envelopes.map((): Outcome => ({ ok: false, error: { code: 'SHARD_UNAVAILABLE', message: fatal.message } }));
     const state: BatchState = { root: new Overlay(this.env), head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0 };
     this.sweepExpired(state);
     const outcomes = envelopes.map((envelope) => this.runOne(state, envelope));
@@ -141,8 +150,8 @@ export class Ledger extends LedgerReader {
       // ledger refuses everything until it is reopened from what is durable. The caller may retry
       // with the same ids after that.
       this.fatal = new Error(`commit failed: ${error instanceof Error ? error.message : String(error)}; the shard refuses writes until it is reopened`);
-      const message = this.fatal.message;
-      return outcomes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
+      const message = `${this.fatal.message}; nothing of the batch was committed: retry with the same idempotency id`;
+      return outcomes.map((): Outcome => ({ ok: false, error: { code: 'SHARD_UNAVAILABLE', message } }));
     }
     // transactionSync has already dropped this thread's read snapshot: the next batch reads what was committed.
     this.tipHead = state.head;

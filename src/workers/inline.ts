@@ -13,11 +13,30 @@ import { shardOf } from './routing.js';
 
 interface InlineShard {
   ledger: Ledger;
+  /** How to open the shard's ledger again (after a failed commit). */
+  open: () => Ledger;
   outbox: { envelope: unknown; resolve: (outcome: Outcome) => void }[];
   running: number;
   scheduled: boolean;
   committedCommands: number;
   committedBatches: number;
+}
+
+/**
+ * Closes a failed ledger, then opens the shard again. Meanwhile the closed ledger answers
+ * LEDGER_CLOSED (retryable); if the open fails, the closed one stays, and the next start or a later
+ * batch's failure tries again.
+ */
+function reopen(shard: InlineShard): void {
+  const failed = shard.ledger;
+  void failed.close().catch(() => undefined).then(() => {
+    if (shard.ledger !== failed) return;
+    try {
+      shard.ledger = shard.open();
+    } catch {
+      // The disk still fails: the closed ledger keeps refusing until a batch finds it reopened.
+    }
+  });
 }
 
 export class InlineSink implements CommandSink {
@@ -41,6 +60,7 @@ export class InlineSink implements CommandSink {
       const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
       const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
         ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
+        open: () => Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
         outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
       }));
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
@@ -108,6 +128,10 @@ export class InlineSink implements CommandSink {
       (outcomes) => {
         shard.committedCommands += batch.length;
         shard.committedBatches += 1;
+        // A failed commit leaves the ledger refusing every write: open the shard again from what is
+        // durable, as the pool does by restarting its writer (a reopen that fails is tried again
+        // after the next batch, which the failed ledger answers SHARD_UNAVAILABLE).
+        if (shard.ledger.failed || shard.ledger.isClosed) reopen(shard);
         answer((index) => outcomes[index] ?? { ok: false, error: { code: 'INTERNAL', message: 'missing outcome' } });
       },
       // A batch that throws outside its commit (a read of a damaged record, say) committed nothing:

@@ -30,6 +30,8 @@ export interface PoolOptions {
   defaultPolicy?: Partial<Policy>;
   idempotencyRetentionMs?: number;
   idempotencyRecordsMax?: number;
+  /** The largest each shard's LMDB file may grow (the ledger's default when absent). */
+  mapSizeBytes?: number;
   /** Called when a writer dies unexpectedly (for logs and metrics). */
   onWriterExit?: (shard: number, reason: string) => void;
   /** Called after each committed batch (for metrics). */
@@ -152,7 +154,7 @@ export class ShardPool implements CommandSink {
   readonly shardCount: number;
   private readonly shards: Shard[];
   private readonly shardReaders: LedgerReader[];
-  private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted'>> & PoolOptions;
+  private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted' | 'mapSizeBytes'>> & PoolOptions;
   private nextId = 1;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -300,6 +302,7 @@ export class ShardPool implements CommandSink {
       defaultPolicy: this.options.defaultPolicy ?? {},
       idempotencyRetentionMs: this.options.idempotencyRetentionMs,
       idempotencyRecordsMax: this.options.idempotencyRecordsMax,
+      ...(this.options.mapSizeBytes === undefined ? {} : { mapSizeBytes: this.options.mapSizeBytes }),
     };
     const worker = startWorker(writerEntry, data, `shard-${shard.index}`);
     shard.worker = worker;

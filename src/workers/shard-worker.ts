@@ -20,6 +20,7 @@ export interface WriterData {
   defaultPolicy: Partial<Policy>;
   idempotencyRetentionMs: number;
   idempotencyRecordsMax: number;
+  mapSizeBytes?: number;
 }
 
 const port = parentPort;
@@ -30,6 +31,7 @@ const ledger = Ledger.open({
   defaultPolicy: data.defaultPolicy,
   idempotencyRetentionMs: data.idempotencyRetentionMs,
   idempotencyRecordsMax: data.idempotencyRecordsMax,
+  ...(data.mapSizeBytes === undefined ? {} : { mapSizeBytes: data.mapSizeBytes }),
 });
 const batchCommandsMax = data.batchCommandsMax;
 const pending: { id: number; envelopes: unknown[] }[] = [];
@@ -78,12 +80,26 @@ function pump(): void {
       // One message per batch: every request's outcomes, and the commit count for the pool's stats.
       send({ kind: 'results', requests: requests.map((request) => request.id), counts: requests.map((request) => request.envelopes.length), outcomes });
       batchRunning = false;
+      // A commit failed (disk full, I/O error): this ledger refuses every write from now on. The
+      // writer stops, so the pool fails what it holds as retryable and starts a new writer, which
+      // reopens the shard from what is durable (and stops again while the disk still fails).
+      if (ledger.failed) {
+        void stopAfterFailure();
+        return;
+      }
       if (pending.length > 0) schedulePump();
       else if (closing) void shutdown();
     });
     return;
   }
   if (closing) void shutdown();
+}
+
+async function stopAfterFailure(): Promise<void> {
+  shutDown = true;
+  clearInterval(sweepTimer);
+  await ledger.close().catch(() => undefined);
+  process.exit(1);
 }
 
 async function shutdown(): Promise<void> {
