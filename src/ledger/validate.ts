@@ -6,6 +6,7 @@
 import { isKnownCurrency } from './currency.js';
 import { fail } from './errors.js';
 import { limits } from './limits.js';
+import { luhnValid } from '../security/luhn.js';
 import { buckets, channels, tenderTypes } from './types.js';
 import type { Command, Envelope, Policy, ReturnLine, SaleLine, Tender } from './types.js';
 
@@ -31,16 +32,6 @@ const cardShapes = [/(?<!\d)\d{13,19}(?!\d)/g, /(?<!\d)\d{4}([ -])\d{4}\1\d{4}\1
 function holdsCardNumber(text: string): boolean {
   const normalized = text.normalize('NFKC');
   return cardShapes.some((shape) => [...normalized.matchAll(shape)].some((match) => luhnValid(match[0].replace(/\D/g, ''))));
-}
-
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let index = 0; index < digits.length; index += 1) {
-    let digit = digits.charCodeAt(digits.length - 1 - index) - 48;
-    if (index % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return sum % 10 === 0;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { luhnValid } from '../security/luhn.js';
 
 export type { Logger } from 'pino';
 
@@ -13,16 +14,6 @@ const redactPaths = [
   '*.fields.2', '*.fields.34', '*.fields.35', '*.fields.36', '*.fields.45', '*.fields.52', '*.fields.55',
   'authorization', '*.authorization', 'apiKey', '*.apiKey',
 ];
-
-function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let index = 0; index < digits.length; index += 1) {
-    let digit = digits.charCodeAt(digits.length - 1 - index) - 48;
-    if (index % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return sum % 10 === 0;
-}
 
 /** Whether some 13 to 19 digits in a row of `digits` pass the Luhn check, as every card number does. */
 function holdsPan(digits: string): boolean {
