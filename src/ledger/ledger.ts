@@ -208,8 +208,8 @@ export class Ledger extends LedgerReader {
     let released = 0;
     for (const key of due) {
       if (released >= limits.expirySweepHoldsMax) break;
-      const [, storeId, returnId] = key as [number, string, string];
-      const id = `${String((key as unknown[])[0])}\u0000${storeId}\u0000${returnId}`;
+      const [expiresAtMs, storeId, returnId] = key as [number, string, string];
+      const id = `${expiresAtMs}\u0000${storeId}\u0000${returnId}`;
       if (this.stuckExpiryKeys.has(id)) continue;
       released += 1;
       try {

@@ -27,18 +27,19 @@ interface Expected {
   receipts: Map<string, { lines: Map<number, { quantity: number; returned: number; held: number }>; tenders: { amount: number; refunded: number; held: number }[] }>;
 }
 
-const positionKey = (storeId: string, sku: string) => `${storeId}\u0000${sku}`;
+/** One map key from ids (store, sku / receipt, line or tender number). */
+const keyOf = (...parts: readonly (string | number)[]): string => parts.join('\u0000');
 
 function replay(expected: Expected, delta: Delta): string | undefined {
   if (delta.kind === 'position') {
-    const key = positionKey(delta.storeId, delta.sku);
+    const key = keyOf(delta.storeId, delta.sku);
     const position = expected.positions.get(key) ?? { storeId: delta.storeId, sku: delta.sku, sellable: 0, damaged: 0, quarantine: 0, reserved: 0 };
     const field = ({ SELLABLE: 'sellable', DAMAGED: 'damaged', QUARANTINE: 'quarantine', RESERVED: 'reserved' } as const)[delta.field];
     position[field] += delta.delta;
     expected.positions.set(key, position);
     return undefined;
   }
-  const key = positionKey(delta.storeId, delta.receiptId);
+  const key = keyOf(delta.storeId, delta.receiptId);
   if (delta.kind === 'receipt') {
     if (expected.receipts.has(key)) return `receipt ${key} created twice`;
     expected.receipts.set(key, {
@@ -86,7 +87,7 @@ function comparePositions(env: Environment, transaction: Transaction, expected: 
   const seen = new Set<string>();
   for (const { value } of env.dbs.positions.getRange({ transaction })) {
     const stored = value as Position;
-    const key = positionKey(stored.storeId, stored.sku);
+    const key = keyOf(stored.storeId, stored.sku);
     seen.add(key);
     count += 1;
     const want = expected.positions.get(key) ?? { sellable: 0, damaged: 0, quarantine: 0, reserved: 0 };
@@ -108,7 +109,7 @@ function compareReceipts(env: Environment, transaction: Transaction, expected: E
   let count = 0;
   for (const { value } of env.dbs.receipts.getRange({ transaction })) {
     const stored = value as Receipt;
-    const key = positionKey(stored.storeId, stored.receiptId);
+    const key = keyOf(stored.storeId, stored.receiptId);
     count += 1;
     const want = expected.receipts.get(key);
     if (want === undefined) {
@@ -146,39 +147,39 @@ function compareHolds(env: Environment, transaction: Transaction, problems: stri
     count += 1;
     for (const line of record.lines) {
       if (record.receiptId === undefined || line.receiptLineNo === undefined || line.approvedQuantity === 0) continue;
-      const key = `${positionKey(record.storeId, record.receiptId)}\u0000${line.receiptLineNo}`;
+      const key = keyOf(record.storeId, record.receiptId, line.receiptLineNo);
       heldLines.set(key, (heldLines.get(key) ?? 0) + line.approvedQuantity);
     }
     for (const line of record.replacement?.lines ?? []) {
-      const key = positionKey(record.storeId, line.sku);
+      const key = keyOf(record.storeId, line.sku);
       reserved.set(key, (reserved.get(key) ?? 0) + line.quantity);
     }
     if (record.receiptId !== undefined) {
       for (const refund of record.refunds) {
         if (refund.tenderIndex < 0) continue;
-        const key = `${positionKey(record.storeId, record.receiptId)}\u0000${refund.tenderIndex}`;
+        const key = keyOf(record.storeId, record.receiptId, refund.tenderIndex);
         heldTenders.set(key, (heldTenders.get(key) ?? 0) + refund.amountMinor);
       }
     }
     // A hold without its expiry key would never be released by the sweep.
     if (env.dbs.expiry.get([record.expiresAtMs, record.storeId, record.returnId], { transaction }) === undefined) {
-      problems.push(`held return ${positionKey(record.storeId, record.returnId)} has no expiry entry`);
+      problems.push(`held return ${keyOf(record.storeId, record.returnId)} has no expiry entry`);
     }
   }
   for (const { value } of env.dbs.receipts.getRange({ transaction })) {
     const receipt = value as Receipt;
     for (const line of receipt.lines) {
-      const key = `${positionKey(receipt.storeId, receipt.receiptId)}\u0000${line.lineNo}`;
+      const key = keyOf(receipt.storeId, receipt.receiptId, line.lineNo);
       if ((heldLines.get(key) ?? 0) !== line.heldQuantity) problems.push(`receipt line ${key} holds ${line.heldQuantity}, held returns say ${heldLines.get(key) ?? 0}`);
     }
     receipt.tenders.forEach((tender, index) => {
-      const key = `${positionKey(receipt.storeId, receipt.receiptId)}\u0000${index}`;
+      const key = keyOf(receipt.storeId, receipt.receiptId, index);
       if ((heldTenders.get(key) ?? 0) !== tender.heldRefundMinor) problems.push(`receipt tender ${key} holds ${tender.heldRefundMinor}, held returns say ${heldTenders.get(key) ?? 0}`);
     });
   }
   for (const { value } of env.dbs.positions.getRange({ transaction })) {
     const position = value as Position;
-    const key = positionKey(position.storeId, position.sku);
+    const key = keyOf(position.storeId, position.sku);
     if ((reserved.get(key) ?? 0) !== position.reserved) problems.push(`position ${key} reserves ${position.reserved}, held returns say ${reserved.get(key) ?? 0}`);
   }
   return count;

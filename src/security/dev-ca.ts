@@ -4,11 +4,12 @@
  * start, and again when they are missing, about to expire, or no longer match. Keys are written with
  * mode 0600. Production deployments configure their own certificates.
  */
-import { X509Certificate, createPrivateKey, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
+import { replaceFileSynced } from '../files.js';
 
 export interface DevCertificates {
   caFile: string;
@@ -70,18 +71,6 @@ function unusable(paths: { caFile: string; certFile: string; keyFile: string }):
   }
 }
 
-/**
- * Writes a file whole, with its mode, in place of whatever was there: a new file is written and
- * renamed over the old, so a crash leaves the old file or the new one, and a key never keeps the
- * looser mode of a file it replaces (writeFileSync's mode applies only when it creates a file).
- */
-function replaceFile(path: string, text: string, mode: number): void {
-  const temp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
-  writeFileSync(temp, text, { mode, flag: 'wx' });
-  chmodSync(temp, mode);
-  renameSync(temp, path);
-}
-
 export async function ensureDevCertificates(dataDir: string): Promise<DevCertificates & { why?: string }> {
   const dir = join(dataDir, 'tls');
   const paths = { caFile: join(dir, 'dev-ca.pem'), caKeyFile: join(dir, 'dev-ca-key.pem'), certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server-key.pem') };
@@ -103,10 +92,10 @@ export async function ensureDevCertificates(dataDir: string): Promise<DevCertifi
       ],
     },
   ]);
-  replaceFile(paths.caKeyFile, ca.private, 0o600);
-  replaceFile(paths.keyFile, server.private, 0o600);
-  replaceFile(paths.caFile, ca.cert, 0o644);
-  replaceFile(paths.certFile, server.cert, 0o644);
+  replaceFileSynced(paths.caKeyFile, ca.private, 0o600);
+  replaceFileSynced(paths.keyFile, server.private, 0o600);
+  replaceFileSynced(paths.caFile, ca.cert, 0o644);
+  replaceFileSynced(paths.certFile, server.cert, 0o644);
   return { caFile: paths.caFile, certFile: paths.certFile, keyFile: paths.keyFile, created: true, why };
 }
 

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Ledger } from '../ledger/index.js';
 import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
 import { lockDataDir, openLayout, shardPath } from './layout.js';
-import { batchBound, poolDefaults, replicatedOutcome } from './pool.js';
+import { batchBound, poolDefaults, submitToEvery } from './pool.js';
 import type { CommandSink, ShardStats } from './pool.js';
 import { shardOf } from './routing.js';
 
@@ -58,11 +58,10 @@ export class InlineSink implements CommandSink {
     const releaseLock = lockDataDir(options.dataDir);
     try {
       const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
-      const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => ({
-        ledger: Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
-        open: () => Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} }),
-        outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0,
-      }));
+      const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => {
+        const open = () => Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} });
+        return { ledger: open(), open, outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0 };
+      });
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
       sink.releaseLock = releaseLock;
       // As each pool writer does: holds past their TTL are released on an idle shard too.
@@ -77,12 +76,7 @@ export class InlineSink implements CommandSink {
 
   async submit(envelope: Envelope): Promise<Outcome> {
     const command = envelope.command as { type?: unknown; storeId?: unknown };
-    if (command.type === 'UpsertSku') {
-      // Admitted by every shard or by none, as in the pool.
-      const refused = this.shards.map((shard) => this.admission(shard)).find((outcome) => outcome !== undefined);
-      if (refused !== undefined) return refused;
-      return replicatedOutcome(await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope))));
-    }
+    if (command.type === 'UpsertSku') return submitToEvery(this.shards, (shard) => this.admission(shard), (shard) => this.enqueue(shard, envelope));
     const shard = this.shards[shardOf(typeof command.storeId === 'string' ? command.storeId : '', this.shardCount)];
     if (shard === undefined) return { ok: false, error: { code: 'INTERNAL', message: 'no shard' } };
     return this.enqueue(shard, envelope);

@@ -3,10 +3,10 @@
  * and one LMDB environment per shard in shard-NN/. Reopening with another count is refused,
  * because stores would silently move to shards that do not hold their data.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { replaceFileSynced, siblingName, writeNewFileSynced } from '../files.js';
 
 export const manifestName = 'tillgate.json';
 /** The on-disk format this build reads and writes; a directory recording another is refused. */
@@ -50,15 +50,7 @@ function readManifest(dataDir: string): Manifest | undefined {
 
 /** Writes the manifest atomically (temp file, fsync, rename, fsync of the directory). */
 function writeManifest(dataDir: string, manifest: Manifest): void {
-  const temp = join(dataDir, `${manifestName}.tmp`);
-  writeFileSync(temp, `${JSON.stringify(manifest, null, 2)}\n`);
-  const fd = openSync(temp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(temp, join(dataDir, manifestName));
-  const dirFd = openSync(dataDir, 'r');
-  fsyncSync(dirFd);
-  closeSync(dirFd);
+  replaceFileSynced(join(dataDir, manifestName), `${JSON.stringify(manifest, null, 2)}\n`, 0o644);
 }
 
 /**
@@ -117,17 +109,18 @@ export function lockDataDir(dataDir: string): () => void {
   if (heldHere.has(key)) throw new LayoutError(`data directory ${dataDir} is already open in this process`);
   for (let attempt = 0; !linkLock(path); attempt += 1) {
     const holder = lockHolder(path);
+    const ageMs = lockAgeMs(path);
     const inUse = (who: string) => new LayoutError(`data directory ${dataDir} is in use by ${who} (${path}); stop that node first, or remove the file if no tillgate runs there`);
     if (holder === undefined) {
-      if (lockAgeMs(path) < unreadableLockGraceMs) throw inUse('a process that is starting');
-    } else if (!holderIsGone(holder, lockAgeMs(path))) {
+      if (ageMs < unreadableLockGraceMs) throw inUse('a process that is starting');
+    } else if (!holderIsGone(holder, ageMs)) {
       const where = holder.host === undefined ? '' : ` on host ${holder.host}`;
-      const unseen = canCheckHere(holder) ? '' : `, seen last ${Math.round(lockAgeMs(path) / 1000)} s ago (a holder that cannot be checked from here is taken over after ${heartbeatStaleMs / 1000} s without a heartbeat)`;
+      const unseen = canCheckHere(holder) ? '' : `, seen last ${Math.round(ageMs / 1000)} s ago (a holder that cannot be checked from here is taken over after ${heartbeatStaleMs / 1000} s without a heartbeat)`;
       throw inUse(`process ${holder.pid}${where}${unseen}`);
     }
     // Stale (its process is gone, or was an earlier life of this pid, which holds nothing here).
     if (attempt >= 2) throw inUse('another process taking it over at the same time');
-    const aside = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const aside = siblingName(path, 'stale');
     try {
       renameSync(path, aside);
     } catch (error) {
@@ -167,16 +160,10 @@ export function lockDataDir(dataDir: string): () => void {
   };
 }
 
-/** Creates the lock file with this pid in it, whole or not at all; false if one exists. */
+/** Creates the lock file with this process as its holder, whole or not at all; false if one exists. */
 function linkLock(path: string): boolean {
-  const temp = `${path}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(thisHolder())}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const temp = siblingName(path, 'new');
+  writeNewFileSynced(temp, `${JSON.stringify(thisHolder())}\n`, 0o600);
   try {
     linkSync(temp, path);
     return true;
@@ -212,12 +199,17 @@ function readOptional(read: () => string): string | undefined {
   }
 }
 
+let thisProcess: LockHolder | undefined;
+
+/** This process as a lock holder; read once, as none of it changes while the process runs. */
 function thisHolder(): LockHolder {
+  if (thisProcess !== undefined) return thisProcess;
   const holder: LockHolder = { pid: process.pid, host: hostname() };
   const bootId = readOptional(() => readFileSync('/proc/sys/kernel/random/boot_id', 'utf8'));
   const pidNamespace = readOptional(() => readlinkSync('/proc/self/ns/pid'));
   if (bootId !== undefined) holder.bootId = bootId;
   if (pidNamespace !== undefined) holder.pidNamespace = pidNamespace;
+  thisProcess = holder;
   return holder;
 }
 

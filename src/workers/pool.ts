@@ -94,7 +94,7 @@ type OutboxItem = { envelope: unknown; resolve: (outcome: Outcome) => void };
  * retry with the same id replays where it applied and applies where it did not; an idempotency
  * conflict stays one, as no retry can mend it.
  */
-export function replicatedOutcome(outcomes: readonly Outcome[]): Outcome {
+function replicatedOutcome(outcomes: readonly Outcome[]): Outcome {
   const failed = outcomes.find((outcome) => !outcome.ok);
   if (failed === undefined || failed.ok) return outcomes[0] ?? refusal('INTERNAL', 'no shards');
   const applied = outcomes.filter((outcome) => outcome.ok).length;
@@ -102,6 +102,18 @@ export function replicatedOutcome(outcomes: readonly Outcome[]): Outcome {
   const conflict = outcomes.find((outcome) => !outcome.ok && outcome.error.code === 'IDEMPOTENCY_CONFLICT');
   if (conflict !== undefined) return conflict;
   return refusal('SHARD_UNAVAILABLE', `recorded on ${applied} of ${outcomes.length} shards (${failed.error.code}: ${failed.error.message}); retry with the same idempotency id`);
+}
+
+/**
+ * Runs a command on every shard (UpsertSku: the catalog is replicated), admitted by every shard or
+ * by none, so a full queue does not leave it on some shards only; one answer for all of them.
+ */
+export async function submitToEvery<S>(shards: readonly S[], admission: (shard: S) => Outcome | undefined, enqueue: (shard: S) => Promise<Outcome>): Promise<Outcome> {
+  for (const shard of shards) {
+    const refused = admission(shard);
+    if (refused !== undefined) return refused;
+  }
+  return replicatedOutcome(await Promise.all(shards.map(enqueue)));
 }
 
 /**
@@ -231,12 +243,7 @@ export class ShardPool implements CommandSink {
   /** Routes by store; the SKU catalog is replicated, so UpsertSku goes to every shard. */
   async submit(envelope: Envelope): Promise<Outcome> {
     const command = envelope.command as { type?: unknown; storeId?: unknown };
-    if (command.type === 'UpsertSku') {
-      // Admitted by every shard or by none, so a full queue does not leave the SKU on some shards only.
-      const refused = this.shards.map((shard) => this.admission(shard)).find((outcome) => outcome !== undefined);
-      if (refused !== undefined) return refused;
-      return replicatedOutcome(await Promise.all(this.shards.map((shard) => this.enqueue(shard, envelope))));
-    }
+    if (command.type === 'UpsertSku') return submitToEvery(this.shards, (shard) => this.admission(shard), (shard) => this.enqueue(shard, envelope));
     const storeId = typeof command.storeId === 'string' ? command.storeId : '';
     const shard = this.shards[this.shardFor(storeId)];
     if (shard === undefined) return refusal('INTERNAL', 'no shard for store');

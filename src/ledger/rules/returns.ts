@@ -105,23 +105,32 @@ function overallDecision(decisions: readonly { decision: string }[]): Decision {
   return 'PARTIALLY_APPROVED';
 }
 
+/**
+ * Takes `amountMinor` from the sources in order, each up to its room; `short` names the failure
+ * when they cannot give that much (unreachable where it is used: refund amounts are capped first).
+ */
+function takeInOrder(amountMinor: number, sources: readonly (Pick<RefundAllocation, 'tenderType' | 'tenderIndex'> & { roomMinor: number })[], short: string): RefundAllocation[] {
+  const taken: RefundAllocation[] = [];
+  let left = amountMinor;
+  for (const source of sources) {
+    const take = Math.min(source.roomMinor, left);
+    if (take > 0) {
+      taken.push({ tenderType: source.tenderType, tenderIndex: source.tenderIndex, amountMinor: take });
+      left -= take;
+    }
+  }
+  if (left > 0) fail('INTERNAL', short);
+  return taken;
+}
+
 /** Spreads a refund over the receipt's tenders in order, within what each still has to give back. */
 function allocateRefund(receipt: Receipt | undefined, amountMinor: number, policy: Policy): RefundAllocation[] {
   if (amountMinor === 0) return [];
   if (receipt === undefined || !policy.refundToOriginalTender) return [{ tenderType: 'STORE_CREDIT', tenderIndex: -1, amountMinor }];
-  const allocations: RefundAllocation[] = [];
-  let left = amountMinor;
-  receipt.tenders.forEach((tender, tenderIndex) => {
-    const room = tender.amountMinor - tender.refundedMinor - tender.heldRefundMinor;
-    const take = Math.min(room, left);
-    if (take > 0) {
-      allocations.push({ tenderType: tender.tenderType, tenderIndex, amountMinor: take });
-      left -= take;
-    }
-  });
-  // Unreachable while refunds are capped by the price paid; refuse rather than over-refund.
-  if (left > 0) fail('INTERNAL', `refund of ${amountMinor} exceeds what the receipt's tenders can give back`);
-  return allocations;
+  const rooms = receipt.tenders.map((tender, tenderIndex) => ({
+    tenderType: tender.tenderType, tenderIndex, roomMinor: tender.amountMinor - tender.refundedMinor - tender.heldRefundMinor,
+  }));
+  return takeInOrder(amountMinor, rooms, `refund of ${amountMinor} exceeds what the receipt's tenders can give back`);
 }
 
 function tenderDeltas(storeId: string, receiptId: string | undefined, refunds: readonly RefundAllocation[], sign: number, field: 'held' | 'refunded'): Delta[] {
@@ -317,18 +326,8 @@ export function completeReturn(ctx: RuleContext, command: CompleteReturn): RuleO
  * authorization must not move the money to other tenders than the ones that were held.
  */
 function payOutHeld(record: ReturnRecord, amountMinor: number): RefundAllocation[] {
-  const refunds: RefundAllocation[] = [];
-  let left = amountMinor;
-  for (const held of record.refunds) {
-    const take = Math.min(held.amountMinor, left);
-    if (take > 0) {
-      refunds.push({ ...held, amountMinor: take });
-      left -= take;
-    }
-  }
-  // Unreachable: a completion refunds at most what its authorization approved.
-  if (left > 0) fail('INTERNAL', `completion of ${record.returnId} would refund ${amountMinor}, more than the ${amountMinor - left} held`);
-  return refunds;
+  const held = record.refunds.map((refund) => ({ tenderType: refund.tenderType, tenderIndex: refund.tenderIndex, roomMinor: refund.amountMinor }));
+  return takeInOrder(amountMinor, held, `completion of ${record.returnId} would refund ${amountMinor}, more than its authorization held`);
 }
 
 /** Posts returned units into their disposition buckets, refunds them, and sells the replacement. */
