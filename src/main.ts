@@ -4,7 +4,6 @@
  * under a deadline: health NOT_SERVING, refuse new calls, finish in-flight calls, close the ledger.
  */
 import { readFileSync } from 'node:fs';
-import type { Server as HttpServer } from 'node:http';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { ConfigError } from './config/index.js';
 import type { Config } from './config/index.js';
@@ -114,11 +113,10 @@ export async function startNode(config: Readonly<Config>, logger: Logger = creat
     const grpc = await startGrpcServer({ sink: pool, logger, metrics, host: config.grpc.host, port: config.grpc.port, credentials, limits: config.grpc });
     stops.unshift({ name: 'grpc', run: () => grpc.drain(config.shutdownNotServingMs, config.shutdownGraceMs) });
     let metricsPort: number | undefined;
-    let metricsServer: HttpServer | undefined;
     if (config.metrics.port !== undefined) {
-      ({ server: metricsServer, port: metricsPort } = await metrics.serve(config.metrics.host, config.metrics.port));
-      const server = metricsServer;
-      stops.push({ name: 'metrics', run: () => new Promise((resolve) => server.close(() => resolve())) });
+      const served = await metrics.serve(config.metrics.host, config.metrics.port);
+      metricsPort = served.port;
+      stops.push({ name: 'metrics', run: served.close });
     }
     const rate = commitRate(pool);
     const status = (): NodeStatus => ({

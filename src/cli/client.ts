@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { TillgateClient } from '../client/index.js';
-import { ConfigError } from '../config/index.js';
+import { ConfigError, decimalNumber } from '../config/index.js';
 
 export interface ClientFlags {
   address: string;
@@ -41,7 +41,7 @@ export function clientFrom(flags: ClientFlags): TillgateClient {
  * error naming the option, not a NaN sent on (which the server or the encoder answers as INTERNAL).
  */
 export function wholeNumber(text: string | undefined, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const value = text !== undefined && /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const value = decimalNumber(text);
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     throw new ConfigError(`${what} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text) ?? 'nothing'}`);
   }

@@ -129,10 +129,18 @@ function getPath(source: Raw, path: string): unknown {
   return node;
 }
 
+/**
+ * A number as given, or a text of decimal digits read as one; NaN for anything else. Number()
+ * would read '' and ' ' as 0 (a random port), true as 1 and 0x1F90 as 8080.
+ */
+export function decimalNumber(text: unknown): number {
+  if (typeof text === 'number') return text;
+  return typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : Number.NaN;
+}
+
 function parseValue(kind: string, text: unknown, where: string): unknown {
   if (kind === 'int') {
-    // Decimal digits only: Number() would read '' and ' ' as 0 (a random port), true as 1 and 0x1F90 as 8080.
-    const value = typeof text === 'number' ? text : typeof text === 'string' && /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    const value = decimalNumber(text);
     if (!Number.isSafeInteger(value) || value < 0) throw new ConfigError(`${where}: expected a non-negative integer, got ${JSON.stringify(text) ?? String(text)}`);
     return value;
   }

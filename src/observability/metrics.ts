@@ -4,7 +4,6 @@
  * declined by reason / errored by code), and inventory accuracy (set by reconciliation).
  */
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { firstDeclineReason } from '../ledger/types.js';
 import type { AuthorizeResult } from '../ledger/index.js';
@@ -39,10 +38,10 @@ export class Metrics {
 
   /**
    * Serves /metrics on host:port (port 0 picks one); resolves with the bound port. A scrape is a
-   * GET (or HEAD) of /metrics; the server holds few connections, gives each little time, and its
-   * close() ends the connections still open, so no client can keep the node from stopping.
+   * GET (or HEAD) of /metrics; the server holds few connections, gives each little time, and the
+   * close it returns ends the connections still open, so no client can keep the node from stopping.
    */
-  serve(host: string, port: number): Promise<{ server: Server; port: number }> {
+  serve(host: string, port: number): Promise<{ port: number; close: () => Promise<void> }> {
     // The request timeouts are checked every connectionsCheckingInterval (30 s by default): check each second.
     const server = createServer({ headersTimeout: metricsRequestMsMax, requestTimeout: metricsRequestMsMax, keepAliveTimeout: 5000, connectionsCheckingInterval: 1000 }, (request, response) => {
       if (request.url !== '/metrics') {
@@ -60,17 +59,16 @@ export class Metrics {
     });
     server.maxConnections = metricsConnectionsMax;
     server.setTimeout(metricsRequestMsMax);
-    const close = server.close.bind(server);
-    server.close = (callback?: (error?: Error) => void) => {
-      close(callback);
-      server.closeAllConnections();
-      return server;
-    };
+    const close = () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         const address = server.address();
-        resolve({ server, port: typeof address === 'object' && address !== null ? address.port : port });
+        resolve({ port: typeof address === 'object' && address !== null ? address.port : port, close });
       });
     });
   }

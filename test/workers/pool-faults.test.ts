@@ -11,6 +11,7 @@ import type { Command, Outcome } from '../../src/ledger/index.js';
 import { InlineSink, ShardPool, openLayout, shardOf, shardPath } from '../../src/workers/index.js';
 import { lockName } from '../../src/workers/layout.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
+import { breakShard, submitUntilApplied } from '../helpers/shards.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,21 +56,13 @@ test('a shard whose writer is down refuses at once with SHARD_UNAVAILABLE, and a
   t.teardown(() => pool.close());
   await submitAll(pool, setupCommands(['s1'], ['A'], 10));
   // Every restart fails while the shard's directory is away.
-  const shardDir = shardPath(dataDir, 0);
-  renameSync(shardDir, `${shardDir}.aside`);
-  writeFileSync(shardDir, 'not a directory');
+  const mend = breakShard(dataDir, 0);
   await pool.killShard(0);
   const command = envelope(sale('s1', 'R-down', 'A', 1));
   const refused = await Promise.race([pool.submit(command), sleep(5000).then((): Outcome => ({ ok: false, error: { code: 'STILL_WAITING', message: '' } }))]);
   t.is(refused.ok ? 'ok' : refused.error.code, 'SHARD_UNAVAILABLE');
-  rmSync(shardDir);
-  renameSync(`${shardDir}.aside`, shardDir);
-  let outcome: Outcome | undefined;
-  for (let attempt = 0; attempt < 200 && outcome?.ok !== true; attempt += 1) {
-    outcome = await pool.submit(command);
-    if (outcome.ok !== true) await sleep(50);
-  }
-  t.true(outcome?.ok);
+  mend();
+  t.true((await submitUntilApplied(pool, command, 200, 50))?.ok);
   t.like(pool.reader('s1').getPosition('s1', 'A'), { sellable: 9 });
 });
 

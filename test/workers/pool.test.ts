@@ -1,14 +1,15 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, shardPath, poolDefaults } from '../../src/workers/index.js';
+import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, poolDefaults } from '../../src/workers/index.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { formatVersion, manifestName } from '../../src/workers/layout.js';
 import { batchBound } from '../../src/workers/pool.js';
 import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
+import { breakShard, submitUntilApplied } from '../helpers/shards.js';
 import { tempDir } from '../helpers/tmp.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
 
@@ -236,9 +237,7 @@ test('a writer that cannot start is retried with one backoff timer, and the shar
   t.teardown(() => pool.close());
   await submitAll(pool, setupCommands(['s1'], ['A'], 100));
   // Put a file where the shard's directory was: every restart fails while it is there.
-  const shardDir = shardPath(dataDir, 0);
-  renameSync(shardDir, `${shardDir}.aside`);
-  writeFileSync(shardDir, 'not a directory');
+  const mend = breakShard(dataDir, 0);
   await pool.killShard(0);
   const failedStarts = () => attempts.filter((reason) => reason.startsWith('restart failed')).length;
   // However slow the machine, wait for three failed starts (bounded).
@@ -250,14 +249,8 @@ test('a writer that cannot start is retried with one backoff timer, and the shar
   // exit comes after its retry was due). Two timers per failure (the start's error and its exit
   // each scheduling one) would double them, and start two writers for one shard.
   t.true(restarts <= failed + 2, `${restarts} restarts for ${failed} failed starts`);
-  rmSync(shardDir);
-  renameSync(`${shardDir}.aside`, shardDir);
-  let outcome: Outcome | undefined;
-  for (let attempt = 0; attempt < 300 && outcome?.ok !== true; attempt += 1) {
-    outcome = await pool.submit(envelope(sale('s1', 'R-after', 'A', 1)));
-    if (outcome.ok !== true) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  t.true(outcome?.ok);
+  mend();
+  t.true((await submitUntilApplied(pool, envelope(sale('s1', 'R-after', 'A', 1)), 300, 100))?.ok);
   // One writer: the journal is one unbroken chain and the stock moved once.
   t.like(pool.reader('s1').getPosition('s1', 'A'), { sellable: 99 });
   t.true(pool.reader('s1').verify().ok);
