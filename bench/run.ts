@@ -50,6 +50,10 @@ const settings = {
   floor: { rounds: 3, commits: mode === 'ci' ? 150 : 400, prefillRecords: 5000 },
   shardCounts: (process.env.BENCH_SHARDS ?? (mode === 'full' ? `${coreCount},1,2` : `${coreCount}`)).split(',').map(Number),
   inline: mode === 'full',
+  /** The engine floors (engineFloors): in the full run, or with BENCH_FLOORS=1. */
+  floors: process.env.BENCH_FLOORS === undefined ? mode === 'full' : process.env.BENCH_FLOORS === '1',
+  /** Only the targets named here (comma-separated), when set. */
+  only: process.env.BENCH_TARGETS?.split(',').filter((name) => name !== ''),
 };
 /** Every reply from a generator within this bound, or the run fails (a hung child never hangs CI). */
 const replyMsMax = settings.phaseMs + 60_000;
@@ -57,28 +61,48 @@ const workloads: readonly Workload[] = ['mix', 'returns'];
 
 interface Target {
   name: string;
-  kind: 'echo' | 'tillgate';
+  kind: 'echo' | 'tillgate' | 'floor';
   engine?: 'pool' | 'inline';
   shards?: number;
+  /** Engine floors: what the minimal ledger commits per command (bench/lib/minimal-ledger.ts). */
+  commit?: 'durable' | 'journal' | 'none';
 }
 
-/** The tillgate targets; each is measured beside the echo server (measureAll). */
+/**
+ * The engine floors: the echo server with tillgate's real engine in front of a ledger that only
+ * commits what any ledger must (a journal entry and an idempotency record per command; `floor-*`),
+ * only the journal entry (`journal-*`), or nothing (`hop-*`). Between echo, hop, floor and tillgate, each step's cost is measured
+ * in the same run: the engine's hand-off, the durable commit, and the ledger's own work.
+ */
+function engineFloors(): Target[] {
+  return [
+    { name: `hop-pool-${coreCount}`, kind: 'floor', engine: 'pool', shards: coreCount, commit: 'none' },
+    { name: `floor-pool-${coreCount}`, kind: 'floor', engine: 'pool', shards: coreCount, commit: 'durable' },
+    { name: 'floor-pool-1', kind: 'floor', engine: 'pool', shards: 1, commit: 'durable' },
+    { name: 'floor-inline', kind: 'floor', engine: 'inline', shards: coreCount, commit: 'durable' },
+    { name: 'journal-inline', kind: 'floor', engine: 'inline', shards: coreCount, commit: 'journal' },
+  ];
+}
+
+/** The targets; each is measured beside the echo server (measureAll). */
 function targets(): Target[] {
   const list: Target[] = [];
   for (const shards of [...new Set(settings.shardCounts)]) list.push({ name: `pool-${shards}`, kind: 'tillgate', engine: 'pool', shards });
   if (settings.inline) list.push({ name: 'inline', kind: 'tillgate', engine: 'inline', shards: coreCount });
-  return list;
+  if (settings.floors) list.push(...engineFloors());
+  return settings.only === undefined ? list : list.filter((target) => settings.only?.includes(target.name));
 }
 
 async function startTarget(target: Target, runtime: Runtime, dataDir: string, cannedFile: string, profileDir: string | undefined): Promise<RunningServer> {
-  if (target.kind === 'echo') return startServer(target.name, [...entryArgs(runtime, 'bench/echo-server.ts'), '--data-dir', dataDir, '--canned', cannedFile]);
+  const echoArgs = [...entryArgs(runtime, 'bench/echo-server.ts'), '--data-dir', dataDir, '--canned', cannedFile];
+  if (target.kind === 'echo') return startServer(target.name, echoArgs);
   const profile = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(profileDir, target.name)];
   // Extra node flags for the server under test only, e.g. --perf-basic-prof for `perf record`.
   profile.push(...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''));
-  const server = await startServer(target.name, [
-    ...profile, ...entryArgs(runtime, 'src/cli/index.ts'), 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0',
-    '--shards', String(target.shards ?? coreCount), '--engine', target.engine ?? 'pool', '--log-level', 'warn',
-  ]);
+  const engine = ['--shards', String(target.shards ?? coreCount), '--engine', target.engine ?? 'pool'];
+  const server = await startServer(target.name, target.kind === 'floor'
+    ? [...profile, ...echoArgs, ...engine, '--commit', target.commit ?? 'durable']
+    : [...profile, ...entryArgs(runtime, 'src/cli/index.ts'), 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--port', '0', ...engine, '--log-level', 'warn']);
   // The pid whose CPU we read must be the node itself, not a wrapper: ask the node.
   const answer = (await controlRequest(join(dataDir, 'tillgate.sock'), { command: 'status' })) as { status?: { pid?: number; shards?: unknown[] } };
   if (answer.status?.pid !== server.pid) throw new Error(`${target.name}: control socket reports pid ${answer.status?.pid}, spawned ${server.pid}`);
@@ -142,7 +166,7 @@ async function startSide(target: Target, runtime: Runtime, cannedFile: string, p
   const server = await startTarget(target, runtime, dataDir, cannedFile, profileDir);
   const generators = Array.from({ length: settings.generators }, (_, index) => LoadGenerator.start(index, runtime, server));
   // The echo server has no shards to count.
-  const commits = target.kind === 'tillgate' ? () => commitCounts(dataDir, server.pid) : () => Promise.resolve(undefined);
+  const commits = target.kind === 'echo' ? () => Promise.resolve(undefined) : () => commitCounts(dataDir, server.pid);
   return { server, generators, dataDir, commits };
 }
 
@@ -215,9 +239,9 @@ async function measureAll(runtime: Runtime, cannedFile: string, profileDir: stri
           // One tillgate target (bench:ci): the echo row keeps its plain name.
           const name = tillgateTargets.length === 1 ? 'echo' : `echo/${target.name}`;
           results.push({ name, kind: 'echo', engine: undefined, shards: undefined, phases: measured.echoPhases, ratios: {} });
-          results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, echo: name, phases: measured.phases, ratios: ratiosOf(measured.phases, measured.echoPhases) });
+          results.push({ name: target.name, kind: target.kind, engine: target.engine, shards: target.shards, echo: name, phases: measured.phases, ratios: ratiosOf(measured.phases, measured.echoPhases) });
         } else {
-          results.push({ name: target.name, kind: 'tillgate', engine: target.engine, shards: target.shards, phases: measured.phases, ratios: {} });
+          results.push({ name: target.name, kind: target.kind, engine: target.engine, shards: target.shards, phases: measured.phases, ratios: {} });
         }
       } finally {
         await stopSide(side);

@@ -8,7 +8,8 @@ import type { Workload } from './protocol.js';
 
 export interface TargetResult {
   name: string;
-  kind: 'echo' | 'tillgate';
+  /** floor: the echo server with tillgate's engine and a minimal ledger (bench/echo-server.ts --engine). */
+  kind: 'echo' | 'tillgate' | 'floor';
   engine: 'pool' | 'inline' | undefined;
   shards: number | undefined;
   phases: PhaseResult[];

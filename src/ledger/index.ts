@@ -1,6 +1,6 @@
 /** The ledger's public surface: the writer, readers, the command model and its errors. */
 export { Ledger, openReader, ledgerDefaults } from './ledger.js';
-export type { LedgerOptions } from './ledger.js';
+export type { BatchLedger, LedgerOptions } from './ledger.js';
 export { LedgerReader } from './reader.js';
 export type { VerifyReport } from './verify.js';
 export type { JournalEntry, JournalHead, Delta } from './journal.js';

@@ -55,12 +55,26 @@ const stuckExpiryKeysMax = 10_000;
 /** The last journal seq whose idempotency record pruning has dealt with (forgotten or kept past). */
 const idempotencyPrunedSeqKey = 'idempotencyPrunedSeq';
 
+/**
+ * What a shard's writer (the pool's worker thread, or the inline engine) needs of the ledger it
+ * runs. Ledger is the one the node runs; the benchmarks put a stand-in behind the same engine to
+ * measure what the engine and a durable commit cost without the ledger's rules (bench/README.md).
+ */
+export interface BatchLedger {
+  execute(envelopes: readonly unknown[]): Promise<Outcome[]>;
+  expireDue(): Promise<void>;
+  head(): JournalHead;
+  readonly failed: boolean;
+  readonly isClosed: boolean;
+  close(): Promise<void>;
+}
+
 export function openReader(path: string, options: { defaultPolicy?: Partial<Policy>; mapSizeBytes?: number } = {}): LedgerReader {
   const env = openEnvironment({ path, readOnly: true, mapSizeBytes: options.mapSizeBytes ?? ledgerDefaults.mapSizeBytes });
   return new LedgerReader(env, { ...builtInPolicy, ...options.defaultPolicy });
 }
 
-export class Ledger extends LedgerReader {
+export class Ledger extends LedgerReader implements BatchLedger {
   /** Head after the last committed batch. */
   private tipHead: JournalHead;
   /** Set when a commit failed: the ledger refuses writes until it is reopened. */

@@ -5,16 +5,19 @@
  */
 import { availableParallelism } from 'node:os';
 import { Ledger } from '../ledger/index.js';
-import type { Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
+import type { BatchLedger, Envelope, LedgerReader, Outcome, Policy } from '../ledger/index.js';
 import { lockDataDir, openLayout, shardPath } from './layout.js';
 import { batchBound, poolDefaults, submitToEvery } from './pool.js';
 import type { CommandSink, ShardStats } from './pool.js';
 import { shardOf } from './routing.js';
 
+/** The ledger an inline shard runs, which also serves its reads. */
+type ShardLedger = BatchLedger & LedgerReader;
+
 interface InlineShard {
-  ledger: Ledger;
+  ledger: ShardLedger;
   /** How to open the shard's ledger again (after a failed commit). */
-  open: () => Ledger;
+  open: () => ShardLedger;
   outbox: { envelope: unknown; resolve: (outcome: Outcome) => void }[];
   running: number;
   scheduled: boolean;
@@ -54,12 +57,14 @@ export class InlineSink implements CommandSink {
     private readonly batchCommandsMax: number,
   ) {}
 
-  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; expirySweepIntervalMs?: number; defaultPolicy?: Partial<Policy> }): InlineSink {
+  /** openLedger is for benchmarks only: a stand-in for the real ledger, with the same batching around it. */
+  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; expirySweepIntervalMs?: number; defaultPolicy?: Partial<Policy>; openLedger?: (path: string) => ShardLedger }): InlineSink {
     const releaseLock = lockDataDir(options.dataDir);
     try {
       const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
       const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => {
-        const open = () => Ledger.open({ path: shardPath(options.dataDir, index), defaultPolicy: options.defaultPolicy ?? {} });
+        const path = shardPath(options.dataDir, index);
+        const open = options.openLedger === undefined ? () => Ledger.open({ path, defaultPolicy: options.defaultPolicy ?? {} }) : () => (options.openLedger as (path: string) => ShardLedger)(path);
         return { ledger: open(), open, outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0 };
       });
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));

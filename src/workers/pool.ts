@@ -36,6 +36,8 @@ export interface PoolOptions {
   onWriterExit?: (shard: number, reason: string) => void;
   /** Called after each committed batch (for metrics). */
   onCommitted?: (shard: number, commands: number) => void;
+  /** Benchmarks only: the writers run this module's ledger in place of the real one (WriterData.ledgerModule). */
+  ledgerModule?: WriterData['ledgerModule'];
 }
 
 export const poolDefaults = Object.freeze({
@@ -166,7 +168,7 @@ export class ShardPool implements CommandSink {
   readonly shardCount: number;
   private readonly shards: Shard[];
   private readonly shardReaders: LedgerReader[];
-  private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted' | 'mapSizeBytes'>> & PoolOptions;
+  private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted' | 'mapSizeBytes' | 'ledgerModule'>> & PoolOptions;
   private nextId = 1;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -310,6 +312,7 @@ export class ShardPool implements CommandSink {
       idempotencyRetentionMs: this.options.idempotencyRetentionMs,
       idempotencyRecordsMax: this.options.idempotencyRecordsMax,
       ...(this.options.mapSizeBytes === undefined ? {} : { mapSizeBytes: this.options.mapSizeBytes }),
+      ...(this.options.ledgerModule === undefined ? {} : { ledgerModule: this.options.ledgerModule }),
     };
     const worker = startWorker(writerEntry, data, `shard-${shard.index}`);
     shard.worker = worker;

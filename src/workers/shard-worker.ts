@@ -7,7 +7,7 @@
 import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ledger } from '../ledger/index.js';
-import type { Policy } from '../ledger/index.js';
+import type { BatchLedger, Policy } from '../ledger/index.js';
 import { decodeMessage, postEncoded } from './messages.js';
 import type { FromWriter, ToWriter } from './messages.js';
 
@@ -21,18 +21,28 @@ export interface WriterData {
   idempotencyRetentionMs: number;
   idempotencyRecordsMax: number;
   mapSizeBytes?: number;
+  /**
+   * Benchmarks only (the node never sets it): a module whose openBatchLedger(data) gives the ledger
+   * this writer runs in place of the real one, with the same batching, messages and commits around it.
+   */
+  ledgerModule?: { url: string; options?: unknown };
 }
+
+/** What a ledgerModule exports. */
+export type OpenBatchLedger = (data: WriterData) => BatchLedger;
 
 const port = parentPort;
 if (port === null) throw new Error('shard-worker must run in a worker thread');
 const data = workerData as WriterData;
-const ledger = Ledger.open({
-  path: data.path,
-  defaultPolicy: data.defaultPolicy,
-  idempotencyRetentionMs: data.idempotencyRetentionMs,
-  idempotencyRecordsMax: data.idempotencyRecordsMax,
-  ...(data.mapSizeBytes === undefined ? {} : { mapSizeBytes: data.mapSizeBytes }),
-});
+const ledger: BatchLedger = data.ledgerModule === undefined
+  ? Ledger.open({
+    path: data.path,
+    defaultPolicy: data.defaultPolicy,
+    idempotencyRetentionMs: data.idempotencyRetentionMs,
+    idempotencyRecordsMax: data.idempotencyRecordsMax,
+    ...(data.mapSizeBytes === undefined ? {} : { mapSizeBytes: data.mapSizeBytes }),
+  })
+  : ((await import(data.ledgerModule.url)) as { openBatchLedger: OpenBatchLedger }).openBatchLedger(data);
 const batchCommandsMax = data.batchCommandsMax;
 const pending: { id: number; envelopes: unknown[] }[] = [];
 let batchRunning = false;
