@@ -1,5 +1,5 @@
 /**
- * A stand-in for the ledger, for the benchmark's engine-floor targets (bench/skeleton-server.ts):
+ * A stand-in for the ledger, for the benchmark's engine-floor targets (bench/echo-server.ts --engine):
  * behind the real pool or inline engine, each batch does only what any ledger must do to accept a
  * command durably, and nothing of tillgate's rules. Per command: look up the client's idempotency
  * id (a repeat is answered as a replay), append a journal entry (the command's msgpack behind a
@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Packr } from 'msgpackr';
-import { LedgerReader, defaultPolicy } from '../../src/ledger/index.js';
+import { LedgerReader, defaultPolicy, ledgerDefaults } from '../../src/ledger/index.js';
 import type { BatchLedger, Outcome } from '../../src/ledger/index.js';
 import { openEnvironment } from '../../src/ledger/storage.js';
 import type { WriterData } from '../../src/workers/shard-worker.js';
@@ -24,18 +24,21 @@ export interface MinimalLedgerOptions {
 
 const packr = new Packr({ useRecords: false });
 const hashSlot = Buffer.alloc(32);
-const mapSizeBytes = 8 * 1024 ** 3;
 
 export class MinimalLedger extends LedgerReader implements BatchLedger {
   private seq: number;
   private closed = false;
+  private commitFailed = false;
 
-  constructor(path: string, private readonly options: MinimalLedgerOptions) {
+  constructor(path: string, private readonly options: MinimalLedgerOptions, mapSizeBytes: number = ledgerDefaults.mapSizeBytes) {
     super(openEnvironment({ path, readOnly: false, mapSizeBytes }), defaultPolicy);
     this.seq = this.head().seq;
   }
 
-  readonly failed = false;
+  /** As the ledger's: after a failed commit the engine stops (pool) or reopens (inline) the shard. */
+  get failed(): boolean {
+    return this.commitFailed;
+  }
 
   get isClosed(): boolean {
     return this.closed;
@@ -47,7 +50,7 @@ export class MinimalLedger extends LedgerReader implements BatchLedger {
     const nowMs = Date.now();
     const idempotency = this.options.commit === 'durable';
     let seq = this.seq;
-    const outcomes = this.env.root.transactionSync(() => envelopes.map((raw): Outcome => {
+    const commit = () => this.env.root.transactionSync(() => envelopes.map((raw): Outcome => {
       const envelope = raw as { idempotencyId: string; command: unknown };
       const body = packr.pack(envelope.command);
       if (!idempotency) {
@@ -64,8 +67,14 @@ export class MinimalLedger extends LedgerReader implements BatchLedger {
       this.env.dbs.idempotency.putSync(envelope.idempotencyId, { digest, atMs: nowMs, outcome });
       return outcome;
     }));
-    this.seq = seq;
-    return Promise.resolve(outcomes);
+    try {
+      const outcomes = commit();
+      this.seq = seq;
+      return Promise.resolve(outcomes);
+    } catch (error) {
+      this.commitFailed = true;
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   expireDue(): Promise<void> {
@@ -81,7 +90,7 @@ export class MinimalLedger extends LedgerReader implements BatchLedger {
 
 /** The pool's writer threads load this module (WriterData.ledgerModule). */
 export function openBatchLedger(data: WriterData): BatchLedger {
-  return new MinimalLedger(data.path, data.ledgerModule?.options as MinimalLedgerOptions);
+  return new MinimalLedger(data.path, data.ledgerModule?.options as MinimalLedgerOptions, data.mapSizeBytes);
 }
 
 /** Where a writer thread imports this module from: the built .js beside the built bench, or this .ts under tsx. */

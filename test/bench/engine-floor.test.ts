@@ -6,6 +6,7 @@
  * bench's figures lie.
  */
 import test from 'ava';
+import { open } from 'lmdb';
 import { openReader } from '../../src/ledger/index.js';
 import type { Outcome } from '../../src/ledger/index.js';
 import { InlineSink, ShardPool, shardPath } from '../../src/workers/index.js';
@@ -20,13 +21,19 @@ const submit = (sink: CommandSink, id: string, storeId: string, quantity = 1): P
 
 /** Journal entries committed per shard, read from the shard's files after the engine closed. */
 async function journalHeads(dataDir: string, shardCount: number): Promise<number[]> {
-  const heads: number[] = [];
+  return (await perShard(dataDir, shardCount)).map((shard) => shard.seq);
+}
+
+/** Each shard's journal head and LMDB's count of write transactions so far. */
+async function perShard(dataDir: string, shardCount: number): Promise<{ seq: number; transactions: number }[]> {
+  const shards: { seq: number; transactions: number }[] = [];
   for (let shard = 0; shard < shardCount; shard += 1) {
     const reader = openReader(shardPath(dataDir, shard));
-    heads.push(reader.head().seq);
-    await reader.close();
+    const environment = open({ path: shardPath(dataDir, shard), readOnly: true });
+    shards.push({ seq: reader.head().seq, transactions: (environment.getStats() as { lastTxnId: number }).lastTxnId });
+    await Promise.all([reader.close(), environment.close()]);
   }
-  return heads;
+  return shards;
 }
 
 const engines = {
@@ -38,7 +45,12 @@ for (const [name, start] of Object.entries(engines)) {
   test(`the ${name} engine commits what the minimal ledger writes: one journal entry per new command, a repeat replays`, async (t) => {
     const dataDir = tempDir(t);
     const sink = await start(dataDir, 'durable');
+    const before = await perShard(dataDir, 2);
     const first = await Promise.all(stores.map((storeId, index) => submit(sink, `id-${index}`, storeId)));
+    // One LMDB write transaction per batch: puts committed one by one would count one per record.
+    const batches = sink.stats().map((shard) => shard.committedBatches);
+    const written = await perShard(dataDir, 2);
+    t.deepEqual(written.map((shard, index) => shard.transactions - (before[index]?.transactions ?? 0)), batches);
     const repeat = await submit(sink, 'id-0', 'north');
     const conflict = await submit(sink, 'id-1', 'south', 2);
     await sink.close();
