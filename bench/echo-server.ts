@@ -46,19 +46,22 @@ function echoHandlers(service: Readonly<Record<string, MethodDefinition>>, canne
   for (const [name, definition] of Object.entries(service)) {
     const bytes = canned[name] === undefined ? Buffer.alloc(0) : Buffer.from(canned[name].base64, 'base64');
     const response = definition.responseDeserialize(bytes);
-    handlers[name] = (call: { request: Request }, callback: sendUnaryData<unknown>) => {
-      const request = call.request;
-      const idempotencyId = request.context?.idempotencyId ?? '';
-      if (sink === undefined || idempotencyId === '') {
-        callback(null, response);
-        return;
-      }
-      const command = { type: name, storeId: typeof request.storeId === 'string' ? request.storeId : '', request };
-      sink.submit({ idempotencyId, actor: {}, command: command as never }).then(
-        (outcome) => callback(outcome.ok ? null : { code: status.UNAVAILABLE, details: outcome.error.message }, outcome.ok ? response : undefined),
-        (error: unknown) => callback({ code: status.INTERNAL, details: String(error) }),
-      );
-    };
+    // Without an engine, the handler is the bare echo: nothing is added to the baseline's calls.
+    handlers[name] = sink === undefined
+      ? (_call: unknown, callback: sendUnaryData<unknown>) => callback(null, response)
+      : (call: { request: Request }, callback: sendUnaryData<unknown>) => {
+        const request = call.request;
+        const idempotencyId = request.context?.idempotencyId ?? '';
+        if (idempotencyId === '') {
+          callback(null, response);
+          return;
+        }
+        const command = { type: name, storeId: typeof request.storeId === 'string' ? request.storeId : '', request };
+        sink.submit({ idempotencyId, actor: {}, command: command as never }).then(
+          (outcome) => callback(outcome.ok ? null : { code: status.UNAVAILABLE, details: outcome.error.message }, outcome.ok ? response : undefined),
+          (error: unknown) => callback({ code: status.INTERNAL, details: String(error) }),
+        );
+      };
   }
   return handlers;
 }

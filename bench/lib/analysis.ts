@@ -191,7 +191,7 @@ export function checkBounds(ratios: Readonly<Record<string, number>>, bounds: re
 export const issueTargets: readonly RatioBound[] = [
   { ratio: 'returns.saturation.cpuPerRpc', max: 1.5, why: 'server CPU per RPC within 1.5x of the echo server, each at its own saturation' },
   // The issue does not say at what load CPU is compared, and echo's CPU per RPC at half its
-  // saturation rate is 1.7-1.9x its CPU per RPC at saturation (fixed costs spread over fewer
+  // saturation rate is 1.7-2.0x its CPU per RPC at saturation (fixed costs spread over fewer
   // calls), so the same target is also read at one offered rate for both (bench/README.md).
   { ratio: 'returns.open.cpuPerRpc', max: 1.5, why: 'the same CPU target, both servers at the same offered rate (half the echo saturation rate)' },
   { ratio: 'returns.saturation.throughput', min: 0.6, why: 'throughput at saturation at least 0.6x the echo server' },

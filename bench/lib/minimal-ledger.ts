@@ -50,25 +50,22 @@ export class MinimalLedger extends LedgerReader implements BatchLedger {
     const nowMs = Date.now();
     const idempotency = this.options.commit === 'durable';
     let seq = this.seq;
-    const commit = () => this.env.root.transactionSync(() => envelopes.map((raw): Outcome => {
-      const envelope = raw as { idempotencyId: string; command: unknown };
-      const body = packr.pack(envelope.command);
-      if (!idempotency) {
-        seq += 1;
-        this.env.journal.putSync(seq, Buffer.concat([hashSlot, body]));
-        return { ok: true, result: {} as never, replay: false, seq };
-      }
-      const digest = createHash('sha256').update(body).digest('base64url');
-      const prior = this.env.dbs.idempotency.get(envelope.idempotencyId) as { digest: string; outcome: Outcome } | undefined;
-      if (prior !== undefined) return prior.digest === digest && prior.outcome.ok ? { ...prior.outcome, replay: true } : { ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', message: 'reused id' } };
-      seq += 1;
-      const outcome: Outcome = { ok: true, result: {} as never, replay: false, seq };
-      this.env.journal.putSync(seq, Buffer.concat([hashSlot, body]));
-      this.env.dbs.idempotency.putSync(envelope.idempotencyId, { digest, atMs: nowMs, outcome });
-      return outcome;
-    }));
     try {
-      const outcomes = commit();
+      const outcomes = this.env.root.transactionSync(() => envelopes.map((raw): Outcome => {
+        const envelope = raw as { idempotencyId: string; command: unknown };
+        const body = packr.pack(envelope.command);
+        let digest: string | undefined;
+        if (idempotency) {
+          digest = createHash('sha256').update(body).digest('base64url');
+          const prior = this.env.dbs.idempotency.get(envelope.idempotencyId) as { digest: string; outcome: Outcome } | undefined;
+          if (prior !== undefined) return prior.digest === digest && prior.outcome.ok ? { ...prior.outcome, replay: true } : { ok: false, error: { code: 'IDEMPOTENCY_CONFLICT', message: 'reused id' } };
+        }
+        seq += 1;
+        const outcome: Outcome = { ok: true, result: {} as never, replay: false, seq };
+        this.env.journal.putSync(seq, Buffer.concat([hashSlot, body]));
+        if (digest !== undefined) this.env.dbs.idempotency.putSync(envelope.idempotencyId, { digest, atMs: nowMs, outcome });
+        return outcome;
+      }));
       this.seq = seq;
       return Promise.resolve(outcomes);
     } catch (error) {
@@ -93,5 +90,5 @@ export function openBatchLedger(data: WriterData): BatchLedger {
   return new MinimalLedger(data.path, data.ledgerModule?.options as MinimalLedgerOptions, data.mapSizeBytes);
 }
 
-/** Where a writer thread imports this module from: the built .js beside the built bench, or this .ts under tsx. */
-export const minimalLedgerModuleUrl = new URL(import.meta.url.endsWith('.ts') ? './minimal-ledger.ts' : './minimal-ledger.js', import.meta.url).href;
+/** Where a writer thread imports this module from: this very file (built .js, or .ts under tsx). */
+export const minimalLedgerModuleUrl = import.meta.url;

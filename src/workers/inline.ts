@@ -62,9 +62,10 @@ export class InlineSink implements CommandSink {
     const releaseLock = lockDataDir(options.dataDir);
     try {
       const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
+      const openLedger = options.openLedger ?? ((path: string) => Ledger.open({ path, defaultPolicy: options.defaultPolicy ?? {} }));
       const shards = Array.from({ length: manifest.shardCount }, (_, index): InlineShard => {
         const path = shardPath(options.dataDir, index);
-        const open = options.openLedger === undefined ? () => Ledger.open({ path, defaultPolicy: options.defaultPolicy ?? {} }) : () => (options.openLedger as (path: string) => ShardLedger)(path);
+        const open = () => openLedger(path);
         return { ledger: open(), open, outbox: [], running: 0, scheduled: false, committedCommands: 0, committedBatches: 0 };
       });
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
