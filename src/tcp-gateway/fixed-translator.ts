@@ -1,5 +1,5 @@
 // fixed-v1 request <-> ledger command: the same commands as ISO 8583, from H/I/T/Z records, answered
-// with R/D records. Pure. Idempotency id `iso:<terminal>:<STAN>:<transmission time>`, as for ISO.
+// with R/D records. Pure. Idempotency id `iso:<store>:<terminal>:<STAN>:<transmission time>`, as for ISO.
 import type {
   AuthorizeResult, Command, CompleteResult, Envelope, Outcome, ReturnLine, SaleLine, SaleResult, TenderType,
 } from '../ledger/index.js';
@@ -115,7 +115,7 @@ function planVoid(request: FixedRequest): FixedPlan {
 }
 
 /** The one record layout version this gateway reads; a register speaking another is refused, not guessed at. */
-export const fixedVersion = '01';
+const fixedVersion = '01';
 
 export function planFixed(request: FixedRequest, session: Readonly<SessionState>): FixedPlan {
   const h = request.header;

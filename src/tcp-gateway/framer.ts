@@ -108,14 +108,12 @@ export class LengthFramer {
     this.headerBuffer = new Uint8Array(this.headerBytes);
   }
 
-  /** Bytes held for an incomplete frame; never more than header + frameBytesMax. */
+  /**
+   * Bytes of an incomplete frame taken so far, its header included; never more than header +
+   * frameBytesMax. Above 0 from a frame's first header byte until it ends.
+   */
   get bufferedBytes(): number {
-    return this.headerFilled + this.payloadFilled;
-  }
-
-  /** Whether a frame has begun and not ended: part of a header, or a whole header whose payload has not all come. */
-  get inFrame(): boolean {
-    return this.headerFilled > 0 || this.payload !== null;
+    return this.payload === null ? this.headerFilled : this.headerBytes + this.payloadFilled;
   }
 
   push(chunk: Uint8Array): FrameEvent[] {
@@ -210,13 +208,9 @@ export class LineFramer {
     this.buffer = new Uint8Array(options.lineBytesMax + 1);
   }
 
+  /** Bytes of a line taken so far: above 0 from its first byte until it ends. */
   get bufferedBytes(): number {
     return this.filled;
-  }
-
-  /** Whether a line has begun and not ended. */
-  get inFrame(): boolean {
-    return this.filled > 0;
   }
 
   push(chunk: Uint8Array): FrameEvent[] {

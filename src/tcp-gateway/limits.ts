@@ -53,8 +53,8 @@ export type GatewayRefusalReason =
   | 'read_bytes_per_second_min'
   | 'shutting_down';
 
-export const frameBytesMin = 512;
-export const writeBufferBytesMin = 16 * 1024;
+const frameBytesMin = 512;
+const writeBufferBytesMin = 16 * 1024;
 
 /** Checks limits at the boundary, with precise messages. */
 export function resolveLimits(partial: Partial<GatewayLimits> | undefined): GatewayLimits {

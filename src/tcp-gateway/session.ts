@@ -6,11 +6,11 @@ import type { Envelope, Outcome } from '../ledger/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { CommandSink } from '../workers/index.js';
 import { CodecError, decode, encode, fixed, peekMti, redact } from './codec/index.js';
-import type { FieldValue, IsoDialect, IsoMessage } from './codec/index.js';
+import type { IsoDialect, IsoMessage } from './codec/index.js';
 import { fixedReply, planFixed } from './fixed-translator.js';
 import type { FixedPlan } from './fixed-translator.js';
 import type { GatewayRefusalReason } from './limits.js';
-import { answer, planIso } from './translator.js';
+import { answer, pickFields, planIso } from './translator.js';
 import type { SessionState } from './translator.js';
 
 /** What a frame produced: a payload to send (unframed), and whether to close after in-flight work. */
@@ -95,12 +95,8 @@ export class IsoSession implements Session {
       this.context.logger.error({ err: error, mti: response.mti }, 'iso reply does not encode');
       // The same response MTI and header (a TPDU, already swapped), the keys the register matches
       // answers by (11, 41), and 39 = 96: the fields that failed are left out.
-      const fields = new Map<number, FieldValue>([[39, '96']]);
-      for (const number of [11, 41]) {
-        const value = response.fields.get(number);
-        if (value !== undefined) fields.set(number, value);
-      }
-      const fallback: IsoMessage = response.header === undefined ? { mti: response.mti, fields } : { mti: response.mti, header: response.header, fields };
+      const fields = pickFields(response.fields, [11, 41]).set(39, '96');
+      const fallback: IsoMessage = { ...response, fields };
       try {
         return { reply: encode(fallback, this.dialect) };
       } catch (fallbackError) {

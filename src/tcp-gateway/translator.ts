@@ -61,13 +61,19 @@ export function replyHeader(header: Uint8Array | undefined): Uint8Array | undefi
   return Uint8Array.of(header[0]!, header[3]!, header[4]!, header[1]!, header[2]!);
 }
 
-/** The answer to `request` with response code `code` and extra fields. */
-export function answer(request: IsoMessage, code: ResponseCode, extra: ReadonlyMap<number, FieldValue> = new Map()): IsoMessage {
+/** The fields named that `from` has, in a new map. */
+export function pickFields(from: ReadonlyMap<number, FieldValue>, numbers: Iterable<number>): Map<number, FieldValue> {
   const fields = new Map<number, FieldValue>();
-  for (const number of echoedFields) {
-    const value = request.fields.get(number);
+  for (const number of numbers) {
+    const value = from.get(number);
     if (value !== undefined) fields.set(number, value);
   }
+  return fields;
+}
+
+/** The answer to `request` with response code `code` and extra fields. */
+export function answer(request: IsoMessage, code: ResponseCode, extra: ReadonlyMap<number, FieldValue> = new Map()): IsoMessage {
+  const fields = pickFields(request.fields, echoedFields);
   for (const [number, value] of extra) fields.set(number, value);
   fields.set(39, code);
   const header = replyHeader(request.header);
@@ -110,6 +116,7 @@ function lineItemsOf(request: IsoMessage, field: 48 | 63 = 48): LineItem[] {
 }
 
 interface Keys {
+  storeId: string;
   terminalId: string;
   stan: string;
   transmissionTime: string;
@@ -121,7 +128,7 @@ function keysOf(request: IsoMessage): Keys {
   const terminalId = required(request, 41, 'terminal id');
   const stan = required(request, 11, 'STAN');
   const transmissionTime = required(request, 7, 'transmission date and time');
-  return { terminalId, stan, transmissionTime, idempotencyId: registerIdempotencyId(storeId, terminalId, stan, transmissionTime) };
+  return { storeId, terminalId, stan, transmissionTime, idempotencyId: registerIdempotencyId(storeId, terminalId, stan, transmissionTime) };
 }
 
 /** The ledger return id of an authorization: `<terminal>-<STAN>-<field 7>`. */
@@ -169,7 +176,7 @@ function planSale(request: IsoMessage, keys: Keys): IsoPlan {
     throw new TranslateError('13', 4, `field 4 is ${amount}, the lines total ${totalMinor}`);
   }
   const command: Command = {
-    type: 'RecordSale', storeId: required(request, 42, 'store id'), receiptId: required(request, 37, 'receipt id'),
+    type: 'RecordSale', storeId: keys.storeId, receiptId: required(request, 37, 'receipt id'),
     channel: 'STORE', currency: currencyOf(request),
     lines: items.map(saleLineOf),
     tenders: [tenderOf(request, totalMinor)],
@@ -187,7 +194,7 @@ function planReturnAuthorization(request: IsoMessage, keys: Keys): IsoPlan {
   if (items.length === 0) throw new TranslateError('30', 48, 'a return needs at least one line');
   const receiptId = text(request, 37);
   const command: Command = {
-    type: 'AuthorizeReturn', storeId: required(request, 42, 'store id'),
+    type: 'AuthorizeReturn', storeId: keys.storeId,
     returnId: isoReturnId(keys.terminalId, keys.stan, keys.transmissionTime),
     lines: items.map((item) => returnLineOf(item, item.disposition, receiptId !== undefined)),
   };
@@ -218,7 +225,7 @@ function planReturnCompletion(request: IsoMessage, keys: Keys): IsoPlan {
     throw new TranslateError('12', 90, `a return completion refers to its authorization (0100 or 0120), not ${original.mti}`);
   }
   const command: Command = {
-    type: 'CompleteReturn', storeId: required(request, 42, 'store id'),
+    type: 'CompleteReturn', storeId: keys.storeId,
     returnId: isoReturnId(keys.terminalId, original.stan, original.transmissionTime),
   };
   if (request.fields.has(48)) command.lines = lineItemsOf(request).map((item) => ({ lineNo: item.lineNo, quantity: item.quantity }));
@@ -236,7 +243,7 @@ function planReversal(request: IsoMessage, keys: Keys): IsoPlan {
     throw new TranslateError('57', 3, 'a sale is not reversed; it is returned (processing code 20xxxx)');
   }
   const command: Command = {
-    type: 'VoidReturn', storeId: required(request, 42, 'store id'),
+    type: 'VoidReturn', storeId: keys.storeId,
     returnId: isoReturnId(keys.terminalId, original.stan, original.transmissionTime), reason: `iso ${request.mti} reversal`,
   };
   const respond = (outcome: Outcome): IsoMessage => (outcome.ok ? answer(request, '00') : failureAnswer(request, outcome));

@@ -48,7 +48,8 @@ export interface GatewayStats {
 
 interface Framer {
   push(chunk: Uint8Array): FrameEvent[];
-  readonly inFrame: boolean;
+  /** Above 0 while a frame has begun and not ended (the slow-sender rule). */
+  readonly bufferedBytes: number;
 }
 
 class Connection {
@@ -335,7 +336,7 @@ export class Transport {
     // Only a sender in the middle of a frame, and not held back by us (bounds, backpressure, a
     // drain), is judged on its rate.
     // A length header alone is in a frame too: a sender that stops right after one is slow.
-    const judged = connection.framer.inFrame && !connection.readSuspended && !connection.closing;
+    const judged = connection.framer.bufferedBytes > 0 && !connection.readSuspended && !connection.closing;
     const slow = judged && (connection.windowBytes * 1000) / elapsedMs < l.readBytesPerSecondMin;
     connection.windowStartMs = nowMs;
     connection.windowBytes = 0;
