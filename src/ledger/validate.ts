@@ -196,10 +196,10 @@ function checkTenders(value: unknown, field: string, totalMinor: number): Tender
 function checkMaskedPan(value: unknown, field: string): void {
   checkId(value, field, 32);
   // No separator makes a card number safe (4111-1111-1111-1111, 4111_1111_..., 4111/1111/...,
-  // full-width digits): with separators taken out, 12 digits in a row are refused, as is anything
-  // that reads as a card number. A mask (first 6 or 8 / last 4) breaks the run; a token's letters too.
+  // full-width digits): with separators taken out, 12 digits in a row are refused, which takes in
+  // every card shape (holdsCardNumber). A mask (first 6 or 8 / last 4) breaks the run; a token's letters too.
   const joined = (value as string).normalize('NFKC').replace(/[\s.,_/\\-]/g, '');
-  if (/\d{12,}/.test(joined) || holdsCardNumber(value as string)) {
+  if (/\d{12,}/.test(joined)) {
     fail('INVALID_ARGUMENT', `${field} looks like a clear card number; send it masked (first 6 / last 4) or tokenized`, field);
   }
 }

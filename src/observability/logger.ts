@@ -4,14 +4,15 @@
  */
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { alwaysRedactedFields, maskPan, panFields } from '../security/card-data.js';
 import { luhnValid } from '../security/luhn.js';
 
 export type { Logger } from 'pino';
 
 const redactPaths = [
   'pan', '*.pan', 'track2', '*.track2', 'track1', '*.track1', 'cvv', '*.cvv', 'pinBlock', '*.pinBlock',
-  'fields.2', 'fields.34', 'fields.35', 'fields.36', 'fields.45', 'fields.52', 'fields.55',
-  '*.fields.2', '*.fields.34', '*.fields.35', '*.fields.36', '*.fields.45', '*.fields.52', '*.fields.55',
+  // ISO 8583 card fields of a message logged whole, at the top of a line or one level down.
+  ...[...panFields, ...alwaysRedactedFields].flatMap((field) => [`fields.${field}`, `*.fields.${field}`]),
   'authorization', '*.authorization', 'apiKey', '*.apiKey',
 ];
 
@@ -33,7 +34,7 @@ function holdsPan(digits: string): boolean {
 export function maskPansInText(text: string): string {
   return text.replace(/(?<!\d)\d(?:[ -]?\d){12,}(?!\d)/g, (match) => {
     const digits = match.replace(/\D/g, '');
-    return holdsPan(digits) ? `${digits.slice(0, 6)}${'*'.repeat(digits.length - 10)}${digits.slice(-4)}` : match;
+    return holdsPan(digits) ? maskPan(digits) : match;
   });
 }
 
