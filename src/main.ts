@@ -92,12 +92,16 @@ function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandS
 export async function startNode(config: Readonly<Config>, logger: Logger = createLogger(config.logLevel)): Promise<TillgateNode> {
   const startedAtMs = Date.now();
   const metrics = new Metrics();
-  const pool = config.engine === 'inline' ? InlineSink.open({ dataDir: config.dataDir, ...(config.shards === undefined ? {} : { shardCount: config.shards }), queueCommandsMax: config.pool.queueCommandsMax, batchCommandsMax: config.pool.batchCommandsMax, expirySweepIntervalMs: config.pool.expirySweepIntervalMs }) : await ShardPool.start({
+  // What both engines are opened with; the pool also reports its writers and commits.
+  const shards = {
     dataDir: config.dataDir,
     ...(config.shards === undefined ? {} : { shardCount: config.shards }),
     queueCommandsMax: config.pool.queueCommandsMax,
     batchCommandsMax: config.pool.batchCommandsMax,
     expirySweepIntervalMs: config.pool.expirySweepIntervalMs,
+  };
+  const pool = config.engine === 'inline' ? InlineSink.open(shards) : await ShardPool.start({
+    ...shards,
     onWriterExit: (shard, reason) => {
       metrics.writerRestarts.inc({ shard: String(shard) });
       logger.error({ shard, reason }, 'shard writer stopped; restarting it');

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { controlRequest } from '../control/index.js';
 import { TillgateError, pb } from '../client/index.js';
 import { startNode } from '../main.js';
+import { limits } from '../ledger/index.js';
 import { runSimulation, simulatedRateMax } from '../simulate/index.js';
 import { addClientOptions, clientFrom, printJson, wholeNumber } from './client.js';
 import type { ClientFlags } from './client.js';
@@ -49,23 +50,19 @@ program
     await node.stopped;
   });
 
-program
-  .command('status')
-  .description("show a running node's live state through its control socket")
-  .option('--data-dir <dir>', 'data directory of the node (default: TILLGATE_DATA_DIR, the config file, or ./data)')
-  .option('--socket <path>', 'control socket path (default: TILLGATE_CONTROL_SOCKET, the config file, or <data-dir>/tillgate.sock)')
-  .action(async (flags: ControlFlags) => {
-    printControlAnswer(await controlRequest(controlSocketOf(flags), { command: 'status' }));
-  });
-
-program
-  .command('drain')
-  .description('start a graceful shutdown of a running node (health NOT_SERVING, finish in-flight calls, close)')
-  .option('--data-dir <dir>', 'data directory of the node (default: TILLGATE_DATA_DIR, the config file, or ./data)')
-  .option('--socket <path>', 'control socket path (default: TILLGATE_CONTROL_SOCKET, the config file, or <data-dir>/tillgate.sock)')
-  .action(async (flags: ControlFlags) => {
-    printControlAnswer(await controlRequest(controlSocketOf(flags), { command: 'drain' }));
-  });
+for (const [command, description] of [
+  ['status', "show a running node's live state through its control socket"],
+  ['drain', 'start a graceful shutdown of a running node (health NOT_SERVING, finish in-flight calls, close)'],
+] as const) {
+  program
+    .command(command)
+    .description(description)
+    .option('--data-dir <dir>', 'data directory of the node (default: TILLGATE_DATA_DIR, the config file, or ./data)')
+    .option('--socket <path>', 'control socket path (default: TILLGATE_CONTROL_SOCKET, the config file, or <data-dir>/tillgate.sock)')
+    .action(async (flags: ControlFlags) => {
+      printControlAnswer(await controlRequest(controlSocketOf(flags), { command }));
+    });
+}
 
 interface ControlFlags {
   dataDir?: string;
@@ -117,7 +114,7 @@ addClientOptions(returns.command('complete').description('complete (post) a held
     const lines = (flags.line ?? []).map((spec) => {
       const parts = spec.split(':');
       if (parts.length !== 2) throw new ConfigError(`--line ${spec}: expected lineNo:quantity`);
-      return { lineNo: wholeNumber(parts[0], `--line ${spec}: lineNo`, 1, 9999), quantity: wholeNumber(parts[1], `--line ${spec}: quantity`, 1, 1_000_000) };
+      return { lineNo: wholeNumber(parts[0], `--line ${spec}: lineNo`, 1, lineNoMax), quantity: lineQuantity(spec, parts[1]) };
     });
     await withClient(flags, async (client) => pb.CompleteReturnResponse.toJSON(await client.completeReturn({ storeId: flags.store, returnId: flags.returnId, lines })));
   });
@@ -147,6 +144,14 @@ addClientOptions(program.command('simulate').description('N simulated terminals 
 
 addIsoCommands(program);
 
+/** Line numbers a register prints (receipt lines, return lines). */
+const lineNoMax = 9999;
+
+/** The quantity of a --line spec, within what the ledger takes on one line. */
+function lineQuantity(spec: string, text: string | undefined): number {
+  return wholeNumber(text, `--line ${spec}: quantity`, 1, limits.quantityMax);
+}
+
 function positive(text: string, name: string, max?: number): number {
   return wholeNumber(text, `--${name}`, 1, max);
 }
@@ -161,9 +166,8 @@ function parseReturnLine(spec: string, lineNo: number, receipted: boolean) {
     if (value === '') throw new ConfigError(`--line ${spec}: the SKU is missing`);
     return value;
   };
-  const quantity = (at: number) => wholeNumber(parts[at], `--line ${spec}: quantity`, 1, 1_000_000);
-  if (receipted) return { lineNo, receiptLineNo: wholeNumber(parts[0], `--line ${spec}: receipt line`, 1, 9999), sku: sku(1), quantity: quantity(2), disposition };
-  return { lineNo, sku: sku(0), quantity: quantity(1), unitRefundMinor: wholeNumber(parts[2], `--line ${spec}: unit refund`, 0), disposition };
+  if (receipted) return { lineNo, receiptLineNo: wholeNumber(parts[0], `--line ${spec}: receipt line`, 1, lineNoMax), sku: sku(1), quantity: lineQuantity(spec, parts[2]), disposition };
+  return { lineNo, sku: sku(0), quantity: lineQuantity(spec, parts[1]), unitRefundMinor: wholeNumber(parts[2], `--line ${spec}: unit refund`, 0), disposition };
 }
 
 async function withClient(flags: ClientFlags, run: (client: ReturnType<typeof clientFrom>) => Promise<unknown>): Promise<void> {

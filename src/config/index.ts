@@ -225,9 +225,13 @@ export function isLoopback(host: string): boolean {
   return loopbackHosts.has(host) || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
+function checkPort(name: string, port: number | undefined): void {
+  if (port !== undefined && port > 65535) throw new ConfigError(`${name} ${port} is not a TCP port`);
+}
+
 function validate(config: Config): Readonly<Config> {
   const grpc = config.grpc;
-  if (grpc.port > 65535) throw new ConfigError(`grpc.port ${grpc.port} is not a TCP port`);
+  checkPort('grpc.port', grpc.port);
   if (grpc.insecure && !isLoopback(grpc.host)) {
     throw new ConfigError(`--insecure (plaintext gRPC) is allowed only on a loopback host, not ${grpc.host}; configure TLS instead`);
   }
@@ -237,14 +241,14 @@ function validate(config: Config): Readonly<Config> {
   if (grpc.clientCaFile !== undefined && !grpc.requireClientCert) throw new ConfigError('grpc.clientCaFile without grpc.requireClientCert authenticates no client: set grpc.requireClientCert too');
   if (grpc.concurrentCallsMax < 1) throw new ConfigError('grpc.concurrentCallsMax must be at least 1 (with none, every call would wait for its deadline)');
   if (grpc.keepaliveTimeoutMs < 1000) throw new ConfigError('grpc.keepaliveTimeoutMs must be at least 1000');
-  if (config.metrics.port !== undefined && config.metrics.port > 65535) throw new ConfigError(`metrics.port ${config.metrics.port} is not a TCP port`);
+  checkPort('metrics.port', config.metrics.port);
   if (config.pool.expirySweepIntervalMs < 10) throw new ConfigError('pool.expirySweepIntervalMs must be at least 10');
   if (grpc.messageBytesMax < 1024 || grpc.messageBytesMax > 64 * 1024 * 1024) throw new ConfigError('grpc.messageBytesMax must be from 1 KiB to 64 MiB');
   if (grpc.keepaliveTimeMs < 10_000) throw new ConfigError('grpc.keepaliveTimeMs must be at least 10000 (clients reject more aggressive pings)');
   // The register gateway's settings count only when it listens.
   if (config.tcp.port !== undefined) {
     const tcp = config.tcp;
-    if (config.tcp.port > 65535) throw new ConfigError(`tcp.port ${config.tcp.port} is not a TCP port`);
+    checkPort('tcp.port', config.tcp.port);
     if (!tcp.tls && !isLoopback(tcp.host)) throw new ConfigError(`plaintext register traffic (tcp.tls false) is allowed only on a loopback host, not ${tcp.host}`);
     if (tcp.requireClientCert && tcp.clientCaFile === undefined) throw new ConfigError('tcp.requireClientCert needs tcp.clientCaFile');
     // Registers are not asked for a certificate unless one is required, so a CA alone would protect nothing.

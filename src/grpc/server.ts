@@ -41,6 +41,7 @@ class UndecodableRequest {
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+const decodeUtf8Strictly = (utf8: Uint8Array): string => strictUtf8.decode(utf8);
 
 /**
  * The service with every request decoded strictly, and a request that does not decode handed to
@@ -57,7 +58,7 @@ export function strictlyDecoded<S extends object>(service: S): S {
       ...method,
       requestDeserialize: (bytes: Buffer): unknown => {
         try {
-          return decode(new BinaryReader(bytes, (utf8) => strictUtf8.decode(utf8)) as unknown as Buffer);
+          return decode(new BinaryReader(bytes, decodeUtf8Strictly) as unknown as Buffer);
         } catch (error) {
           return new UndecodableRequest(error instanceof Error ? error.message : String(error));
         }
@@ -65,6 +66,12 @@ export function strictlyDecoded<S extends object>(service: S): S {
     };
   }
   return wrapped as S;
+}
+
+/** INVALID_ARGUMENT for a request that did not decode (see strictlyDecoded), or undefined. */
+function undecodable(name: string, request: unknown): Partial<ServiceError> | undefined {
+  if (!(request instanceof UndecodableRequest)) return undefined;
+  return toServiceError({ code: 'INVALID_ARGUMENT', message: `the request does not decode as a ${name} request (${request.reason}); nothing was done` });
 }
 
 export const serviceNames = ['tillgate.v1.ReturnsService', 'tillgate.v1.SalesService', 'tillgate.v1.InventoryService', 'tillgate.v1.AdminService'] as const;
@@ -108,16 +115,10 @@ export class CallGate {
   /** Wraps a handler with admission, request ids, errors, logs and metrics. */
   unary<Req, Res>(name: string, run: (request: Req, requestId: string) => Promise<Res>): handleUnaryCall<Req, Res> {
     return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-      const refused = this.admit(call);
+      const refused = this.admit(call) ?? undecodable(name, call.request);
       if (refused !== undefined) {
         this.metrics.commands.inc({ type: name, interface: 'grpc', code: refused.metadata?.get('tillgate-reason')[0]?.toString() ?? 'REFUSED' });
         callback(refused);
-        return;
-      }
-      if ((call.request as unknown) instanceof UndecodableRequest) {
-        const reason = (call.request as unknown as UndecodableRequest).reason;
-        this.metrics.commands.inc({ type: name, interface: 'grpc', code: 'INVALID_ARGUMENT' });
-        callback(toServiceError({ code: 'INVALID_ARGUMENT', message: `the request does not decode as a ${name} request (${reason}); nothing was done` }));
         return;
       }
       // A client's request id, kept to id characters: it goes into every log line of the call.
