@@ -17,12 +17,17 @@ for (const engine of ['pool', 'inline'] as const) {
     // 4 MiB of file at most; SIGXFSZ ignored so the write fails with EFBIG instead of killing the process.
     const script = `trap '' XFSZ; ulimit -f 8192; exec "${process.execPath}" --import tsx "${child}" "${dataDir}" ${engine}`;
     const run = spawn('bash', ['-c', script], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The report is the last line on stdout; LMDB's own write errors go to stderr at any moment.
     let output = '';
-    run.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let stdout = '';
+    run.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      stdout += chunk.toString();
+    });
     run.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => run.on('exit', resolve));
     t.is(code, 0, output);
-    const report = JSON.parse(output.trim().split('\n').at(-1) ?? '{}') as {
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
       acknowledged: number; firstFailure?: { code: string; message: string }; restarts: number; after: { ok: boolean; code?: string }; verify: boolean; sellable: number;
     };
     t.true(report.acknowledged > 0);
