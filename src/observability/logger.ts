@@ -39,15 +39,28 @@ export function maskPansInText(text: string): string {
 }
 
 /**
- * A JSON string literal: its contents are text that may carry a PAN; numbers and keys around it are
- * left as they are (a PAN sent as a JSON number is not masked: card fields are redacted by path).
- * Runs of plain characters are taken whole, so a very long string does not recurse per character.
+ * The tokens of a finished JSON line that can carry card digits: a string literal (its contents are
+ * text that may hold a PAN anywhere), or a number of 13 or more integer digits (a PAN a caller sent
+ * as a JSON number). Runs of plain characters are taken whole, so a very long string does not
+ * recurse per character. Digits inside a key or a string never match as a number, since the string
+ * alternative consumes the whole literal first.
  */
-const jsonString = /"(?:[^"\\]+|\\.)*"/g;
+const jsonCardToken = /"(?:[^"\\]+|\\.)*"|(?<![\w.])-?(\d{13,})(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
-/** The finished log line with every string in it masked: nested fields, errors and their stacks included. */
+/**
+ * The finished log line with every string in it masked (nested fields, errors and their stacks
+ * included), and every number that may hold a PAN replaced by its masked integer digits as a
+ * string, so the line stays valid JSON. A number may hold a PAN when 13 to 19 of its digits pass
+ * the Luhn check, or when it is past the integers a double holds exactly: a 19-digit PAN sent as a
+ * number arrives with its last digits rounded, so the check no longer passes, but its leading
+ * digits are still the card's. Numbers no card number could be (a timestamp in ms) stay numbers.
+ */
 export function maskLogLine(line: string): string {
-  return line.replace(jsonString, (literal) => maskPansInText(literal));
+  return line.replace(jsonCardToken, (token, integerDigits: string | undefined) => {
+    if (integerDigits === undefined) return maskPansInText(token);
+    const mayHoldPan = holdsPan(integerDigits) || (integerDigits.length >= 16 && Number(integerDigits) > Number.MAX_SAFE_INTEGER);
+    return mayHoldPan ? `"${maskPan(integerDigits)}"` : token;
+  });
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

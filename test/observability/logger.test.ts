@@ -35,7 +35,7 @@ test('a PAN anywhere in a line is masked: nested fields, a client-chosen request
   t.false(/4111111111111111/.test(line), line);
   const parsed = JSON.parse(line) as { requestId: string; atMs: number; err: { stack: string } };
   t.is(parsed.requestId, '411111******1111=25121010000');
-  // Numbers are left alone, so the line stays valid JSON with its values.
+  // A number no card number could be is left alone, so the line stays valid JSON with its values.
   t.is(parsed.atMs, 1_764_342_573_000);
   t.regex(parsed.err.stack, /refund to 411111\*{6}1111 failed/);
 });
@@ -49,4 +49,22 @@ test('log lines never carry card fields or a clear PAN', (t) => {
   t.false(/4111111111111111|4111-1111-1111-1111|=2512|ABCDEF0123456789/.test(line), line);
   t.regex(line, /411111\*{6}1111/);
   t.regex(line, /\[REDACTED\]/);
+});
+
+test('a PAN sent as a JSON number is masked and the line stays valid JSON; other numbers stay numbers', (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done(); } });
+  const logger = createLogger('info', sink);
+  // 6011000990139424123 is a 19-digit card number; as a double it prints rounded (…424000), so the
+  // Luhn check no longer finds it: its leading digits must still not reach the log.
+  logger.info({ request: { card: 4111111111111111, amounts: [12, 4012888888881881], big: Number('6011000990139424123'), price: 4111111111111111.5 }, atMs: 1_764_342_573_000, seq: 41 }, 'refund');
+  const line = lines.join('');
+  t.false(/4111111111111111|4012888888881881|601100099013942/.test(line), line);
+  const parsed = JSON.parse(line) as { request: { card: string; amounts: [number, string]; big: string; price: string }; atMs: number; seq: number };
+  t.is(parsed.request.card, '411111******1111');
+  t.deepEqual(parsed.request.amounts, [12, '401288******1881']);
+  t.is(parsed.request.big, `601100${'*'.repeat(9)}4000`);
+  t.is(parsed.request.price, '411111******1111');
+  t.is(parsed.atMs, 1_764_342_573_000);
+  t.is(parsed.seq, 41);
 });
