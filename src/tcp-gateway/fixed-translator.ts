@@ -18,7 +18,13 @@ const decisionRecord = (decision: LineDecision): FixedLineDecision => ({ recordT
 
 export type FixedPlan =
   | { readonly kind: 'reply'; readonly reply: FixedReply; readonly signOn?: boolean }
-  | { readonly kind: 'command'; readonly envelope: Envelope; readonly respond: (outcome: Outcome) => FixedReply };
+  | {
+    readonly kind: 'command';
+    readonly envelope: Envelope;
+    readonly respond: (outcome: Outcome) => FixedReply;
+    /** The 96 to send when respond's reply cannot be built or encoded (the ledger may have committed). */
+    readonly malfunction: FixedReply;
+  };
 
 const tenderTypes: Readonly<Record<fixed.FixedTenderType, TenderType>> = {
   CA: 'CASH', CC: 'CARD', DC: 'CARD', GC: 'GIFT_CARD', SC: 'STORE_CREDIT', OT: 'OTHER',
@@ -48,9 +54,10 @@ export function fixedReturnId(terminalId: string, stan: number, transmissionTime
   return `${terminalId}${transmissionTime.slice(2, 8)}${String(stan).padStart(6, '0')}`;
 }
 
-function envelopeOf(request: FixedRequest, command: Command): Envelope {
+function commandPlan(request: FixedRequest, command: Command, respond: (outcome: Outcome) => FixedReply, returnId = ''): FixedPlan {
   const h = request.header;
-  return { idempotencyId: registerIdempotencyId(h.storeId, h.terminalId, String(h.stan).padStart(6, '0'), h.transmissionTime), actor: { terminalId: h.terminalId }, command };
+  const envelope: Envelope = { idempotencyId: registerIdempotencyId(h.storeId, h.terminalId, String(h.stan).padStart(6, '0'), h.transmissionTime), actor: { terminalId: h.terminalId }, command };
+  return { kind: 'command', envelope, respond, malfunction: fixedReply(h.stan, '96', returnId) };
 }
 
 function failure(request: FixedRequest, outcome: Outcome & { ok: false }, returnId = ''): FixedReply {
@@ -70,7 +77,7 @@ function planSale(request: FixedRequest): FixedPlan {
     const result = outcome.result as SaleResult;
     return fixedReply(h.stan, codeForDecision(result), '', saleLineDecisions(result, request.items).map(decisionRecord));
   };
-  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+  return commandPlan(request, command, respond);
 }
 
 function planAuthorize(request: FixedRequest): FixedPlan {
@@ -92,7 +99,7 @@ function planAuthorize(request: FixedRequest): FixedPlan {
     const result = outcome.result as AuthorizeResult;
     return fixedReply(h.stan, codeForDecision(result), returnId, returnLineDecisions(result).map(decisionRecord));
   };
-  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+  return commandPlan(request, command, respond, returnId);
 }
 
 function planComplete(request: FixedRequest): FixedPlan {
@@ -104,14 +111,14 @@ function planComplete(request: FixedRequest): FixedPlan {
     const result = outcome.result as CompleteResult;
     return fixedReply(h.stan, '00', h.returnId, completeLineDecisions(result).map(decisionRecord));
   };
-  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+  return commandPlan(request, command, respond, h.returnId);
 }
 
 function planVoid(request: FixedRequest): FixedPlan {
   const h = request.header;
   const command: Command = { type: 'VoidReturn', storeId: h.storeId, returnId: h.returnId, reason: 'fixed-v1 void' };
   const respond = (outcome: Outcome): FixedReply => (outcome.ok ? fixedReply(h.stan, '00', h.returnId) : failure(request, outcome, h.returnId));
-  return { kind: 'command', envelope: envelopeOf(request, command), respond };
+  return commandPlan(request, command, respond, h.returnId);
 }
 
 /** The one record layout version this gateway reads; a register speaking another is refused, not guessed at. */

@@ -72,7 +72,17 @@ export class IsoSession implements Session {
       if (plan.signOn !== undefined) this.state.signedOn = plan.signOn;
       return this.reply(plan.response);
     }
-    return execute(this.context, plan.envelope).then((outcome) => this.reply(plan.respond(outcome)));
+    return execute(this.context, plan.envelope).then((outcome) => {
+      let response: IsoMessage;
+      try {
+        response = plan.respond(outcome);
+      } catch (error) {
+        // The ledger may have committed: the register still gets an answer (96), never a silent close.
+        this.context.logger.error({ err: error, mti: request.mti }, 'iso reply cannot be built');
+        response = answer(request, '96');
+      }
+      return this.reply(response);
+    });
   }
 
   /** 30 with the response MTI when the MTI is readable; otherwise the stream is not trusted: close. */
@@ -114,6 +124,10 @@ export class FixedSession implements Session {
   private readonly state: SessionState = { signedOn: false };
   private records: fixed.PlacedRecord[] = [];
   private offset = 0;
+  /** Line mode: the STAN of the message being received, from its H line (0 before one). */
+  private stan = 0;
+  /** Line mode: a record of the message failed and was answered with 30; its other records are dropped up to its Z. */
+  private skipping = false;
 
   constructor(private readonly context: SessionContext, private readonly lineMode: boolean) {}
 
@@ -132,11 +146,18 @@ export class FixedSession implements Session {
     return this.run(planFixed(request, this.state));
   }
 
+  /**
+   * One record per line; a message runs from its H to its Z and gets exactly one reply. A record
+   * that fails is answered at once with 30 and the message's STAN, and the message's other records
+   * are dropped up to its Z (or the next H), so no second reply follows that answers no request.
+   */
   private handleLine(payload: Uint8Array): FrameResult | Promise<FrameResult> {
     const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1');
     if (text.startsWith('H')) {
-      this.records = [];
-      this.offset = 0;
+      this.startMessage(this.stanOf(payload));
+    } else if (this.skipping) {
+      if (text.startsWith('Z')) this.startMessage(0);
+      return {};
     }
     try {
       if (this.records.length >= fixedRecordsMax) throw new CodecError('LIMIT_EXCEEDED', this.records.length + 1, this.offset, `more than ${fixedRecordsMax} records`);
@@ -144,19 +165,27 @@ export class FixedSession implements Session {
       this.records.push({ record, offset: this.offset });
       this.offset += payload.length + 2;
       if (record.recordType !== 'Z') return {};
-      const records = this.records;
-      this.records = [];
-      this.offset = 0;
-      return this.run(planFixed(fixed.assembleRequest(records), this.state));
+      const request = fixed.assembleRequest(this.records);
+      this.startMessage(0);
+      return this.run(planFixed(request, this.state));
     } catch (error) {
       if (!(error instanceof CodecError)) throw error;
-      const first = this.records[0]?.record;
-      this.records = [];
-      this.offset = 0;
-      return this.formatError(error, first?.recordType === 'H' ? first.stan : 0);
+      const stan = this.stan;
+      this.startMessage(0);
+      // A failed Z ends its message; any other record leaves the rest of it to drop.
+      this.skipping = !text.startsWith('Z');
+      return this.formatError(error, stan);
     }
   }
 
+  private startMessage(stan: number): void {
+    this.records = [];
+    this.offset = 0;
+    this.stan = stan;
+    this.skipping = false;
+  }
+
+  /** The STAN columns of an H record (a message starts with one), or 0 when they are not six digits. */
   private stanOf(payload: Uint8Array): number {
     const text = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('latin1', 19, 25);
     return /^[0-9]{6}$/.test(text) ? Number(text) : 0;
@@ -173,6 +202,15 @@ export class FixedSession implements Session {
       if (plan.signOn !== undefined) this.state.signedOn = plan.signOn;
       return { reply: fixed.encodeReply(plan.reply) };
     }
-    return execute(this.context, plan.envelope).then((outcome) => ({ reply: fixed.encodeReply(plan.respond(outcome)) }));
+    return execute(this.context, plan.envelope).then((outcome) => {
+      try {
+        return { reply: fixed.encodeReply(plan.respond(outcome)) };
+      } catch (error) {
+        // A value the reply's columns cannot hold (a quantity held over gRPC past 5 digits): the
+        // ledger may have committed, so the register still gets an answer, 96, never a silent close.
+        this.context.logger.error({ err: error, operation: plan.envelope.command.type }, 'fixed-v1 reply cannot be built; answering 96');
+        return { reply: fixed.encodeReply(plan.malfunction) };
+      }
+    });
   }
 }

@@ -106,7 +106,10 @@ export class Transport {
   }
 
   async listen(spec: ListenerSpec): Promise<number> {
-    const server = spec.tls === undefined ? createServer({ noDelay: true }) : this.tlsServer(spec, spec.tls);
+    // Half-open allowed: a register may send its request, shut its sending side and wait for the
+    // answer. Its end is then handled like a drain (answer what was read, then close), not by
+    // ending our side at once, which would drop an answer to a command the ledger applied.
+    const server = spec.tls === undefined ? createServer({ noDelay: true, allowHalfOpen: true }) : this.tlsServer(spec, spec.tls);
     server.on('connection', (socket: Socket) => this.admit(socket));
     if (spec.tls === undefined) server.on('connection', (socket: Socket) => this.open(socket, spec));
     else server.on('secureConnection', (socket: TLSSocket) => this.open(socket, spec));
@@ -125,7 +128,7 @@ export class Transport {
 
   private tlsServer(spec: ListenerSpec, tls: TlsMaterial): Server {
     const options = {
-      cert: tls.cert, key: tls.key, handshakeTimeout: this.limits.handshakeMsMax, minVersion: 'TLSv1.2' as const,
+      cert: tls.cert, key: tls.key, handshakeTimeout: this.limits.handshakeMsMax, minVersion: 'TLSv1.2' as const, allowHalfOpen: true,
       requestCert: tls.requireClientCert, rejectUnauthorized: tls.requireClientCert,
       ...(tls.ca === undefined ? {} : { ca: tls.ca }),
     };
@@ -175,6 +178,7 @@ export class Transport {
       connection.writeBlocked = false;
       this.pump(connection);
     });
+    socket.on('end', () => this.drain(connection));
     socket.on('error', (error) => this.logger.debug({ err: error, listener: spec.name }, 'gateway socket error'));
     socket.once('close', () => {
       this.connections.delete(connection);
@@ -190,6 +194,8 @@ export class Transport {
     // sending after our end is cut by idleMsMax.
     if (connection.closing) return;
     connection.lastActivityMs = nowMs;
+    const inFrameBefore = connection.framer.bufferedBytes > 0;
+    const framesBefore = connection.framesIn;
     connection.windowBytes += chunk.length;
     for (const event of connection.framer.push(chunk)) {
       if (event.kind === 'frame') {
@@ -206,6 +212,13 @@ export class Transport {
         connection.closing = true;
         break;
       }
+    }
+    // The slow-sender rule judges a frame's bytes from the time it began: a frame begun by this
+    // chunk (after a pause between frames, which is no fault) starts a new window.
+    const inFrameAfter = connection.framer.bufferedBytes > 0;
+    if (inFrameAfter && (!inFrameBefore || connection.framesIn > framesBefore)) {
+      connection.windowStartMs = nowMs;
+      connection.windowBytes = connection.framer.bufferedBytes;
     }
     this.pump(connection);
   }
@@ -320,10 +333,20 @@ export class Transport {
     for (const connection of this.connections) {
       const reason = this.overdue(connection, nowMs);
       if (reason === undefined) continue;
-      this.refuse(reason);
-      this.logger.info({ listener: connection.spec.name, remote: connection.socket.remoteAddress, reason }, 'gateway connection closed at a bound');
-      connection.closing = true;
-      connection.socket.destroy();
+      // A connection already closing was counted when it began to close; this only ends it.
+      if (!connection.closing) {
+        this.refuse(reason);
+        this.logger.info({ listener: connection.spec.name, remote: connection.socket.remoteAddress, reason }, 'gateway connection closed at a bound');
+      }
+      if (reason === 'read_bytes_per_second_min') {
+        // Requests it sent earlier may be in flight, even applied: they are answered, then the
+        // connection ends (updateReading's closing branch); the idle rule cuts it if it never goes.
+        connection.closing = true;
+        this.updateReading(connection);
+      } else {
+        connection.closing = true;
+        connection.socket.destroy();
+      }
     }
   }
 

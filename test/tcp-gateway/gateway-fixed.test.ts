@@ -1,8 +1,12 @@
 // fixed-v1 registers: the same commands through the fixed record codec, CR LF lines or
 // length-prefixed messages, against a real node.
+import { connect } from 'node:net';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
+import type { Envelope, Outcome } from '../../src/ledger/index.js';
+import * as codec from '../../src/tcp-gateway/codec/index.js';
 import type { fixed } from '../../src/tcp-gateway/codec/index.js';
+import type { CommandSink, ShardPool } from '../../src/workers/index.js';
 import type { RegisterClient } from '../../src/tcp-gateway/index.js';
 import { connectRegister, skus, startNode, stockStart, storeId, verifyAll } from './gateway-helpers.js';
 import type { Node } from './gateway-helpers.js';
@@ -89,4 +93,67 @@ test('fixed-v1: an assigned return id carries the year, so a terminal\'s STAN on
   t.is(otherVersion.response.responseCode, '30');
   t.is(node.pool.reader(storeId).getReceipt(storeId, 'FX-V'), undefined);
   t.true(verifyAll(node).ok);
+});
+
+/** A raw CR LF connection to the fixed-v1 listener: what it sends, and every reply line it gets back. */
+async function rawLines(t: ExecutionContext, node: Node): Promise<{ send: (records: (fixed.FixedRecord | string)[]) => void; replies: () => string[] }> {
+  const socket = connect({ host: '127.0.0.1', port: node.port });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  t.teardown(() => socket.destroy());
+  let received = '';
+  socket.on('data', (chunk: Buffer) => { received += chunk.toString('latin1'); });
+  return {
+    send: (records) => socket.write(records.map((record) => `${typeof record === 'string' ? record : codec.fixed.encodeRecord(record)}\r\n`).join('')),
+    replies: () => received.split('\r\n').filter((line) => line.length > 0),
+  };
+}
+
+const trailer = (itemCount: number, tenderCount: number, tenderTotal: number): fixed.FixedRecord => ({ recordType: 'Z', itemCount, tenderCount, tenderTotal });
+const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+
+test('fixed-v1 lines: a bad record mid-message gets one 30 with the message\'s STAN, and the rest of that message no second reply', async (t) => {
+  const node = await startNode(t, { dialect: 'fixed-v1' });
+  const register = await rawLines(t, node);
+  register.send([header(1, 'SO'), trailer(0, 0, 0)]);
+  const good = codec.fixed.encodeRecord(item(1, skus[0], 1, 100));
+  // The quantity column holds letters: the record does not decode.
+  const bad = `${good.slice(0, 24)}ABCDE${good.slice(29)}`;
+  register.send([header(777, 'SA', { receiptId: 'FX-BAD' }), bad, item(2, skus[0], 1, 100), { recordType: 'T', tenderType: 'CA', amount: 200 }, trailer(2, 1, 200)]);
+  register.send([header(778, 'EC'), trailer(0, 0, 0)]);
+  await settle();
+  t.deepEqual(register.replies().map((line) => line.slice(0, 9)), ['R00000100', 'R00077730', 'R00077800']);
+  t.is(node.pool.reader(storeId).getReceipt(storeId, 'FX-BAD'), undefined);
+});
+
+test('fixed-v1 lines: a trailer that disagrees with the message is answered 30 with the STAN of its header', async (t) => {
+  const node = await startNode(t, { dialect: 'fixed-v1' });
+  const register = await rawLines(t, node);
+  register.send([header(1, 'SO'), trailer(0, 0, 0)]);
+  register.send([header(123456, 'SA', { receiptId: 'FX-Z' }), item(1, skus[0], 1, 100), trailer(2, 0, 0)]);
+  await settle();
+  t.deepEqual(register.replies().map((line) => line.slice(0, 9)), ['R00000100', 'R12345630']);
+});
+
+test('fixed-v1: a reply whose values do not fit its columns is answered 96 after the commit, and the connection keeps working', async (t) => {
+  // A completion of 150,000 units (weighed goods held over gRPC): the D record's 5-digit quantity cannot carry it.
+  const oversized = (pool: ShardPool): CommandSink => Object.assign(Object.create(pool) as ShardPool, {
+    submit: async (envelope: Envelope): Promise<Outcome> => {
+      if (envelope.command.type !== 'CompleteReturn') return pool.submit(envelope);
+      return {
+        ok: true, replay: false, seq: 1,
+        result: { type: 'ReturnCompleted', returnId: envelope.command.returnId, lines: [{ lineNo: 1, quantity: 150_000, refundMinor: 0 }], refundMinor: 0, refunds: [], event: 'return.partial', differenceMinor: 0 },
+      };
+    },
+  });
+  const node = await startNode(t, { dialect: 'fixed-v1' }, {}, 2, oversized);
+  const register = await rawLines(t, node);
+  register.send([header(1, 'SO'), trailer(0, 0, 0)]);
+  register.send([header(2, 'RC', { returnId: 'WEIGHED-1' }), trailer(0, 0, 0)]);
+  await settle();
+  register.send([header(3, 'EC'), trailer(0, 0, 0)]);
+  await settle();
+  const replies = register.replies();
+  t.deepEqual(replies.map((line) => line.slice(0, 9)), ['R00000100', 'R00000296', 'R00000300']);
+  t.true(replies[1]?.includes('WEIGHED-1'), replies[1]);
+  t.deepEqual(node.gateway.stats().refused, {});
 });
