@@ -7,7 +7,7 @@
 import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ledger } from '../ledger/index.js';
-import type { BatchLedger, Policy } from '../ledger/index.js';
+import type { BatchLedger, Outcome, Policy } from '../ledger/index.js';
 import { decodeMessage, postEncoded } from './messages.js';
 import type { FromWriter, ToWriter } from './messages.js';
 
@@ -86,7 +86,13 @@ function pump(): void {
   if (pending.length > 0) {
     const requests = takeBatch();
     batchRunning = true;
-    void ledger.execute(requests.flatMap((request) => request.envelopes)).then((outcomes) => {
+    const envelopes = requests.flatMap((request) => request.envelopes);
+    void ledger.execute(envelopes).catch((error: unknown) => {
+      // A fault outside any one command (a read of the expiry index or the journal failed): nothing
+      // of the batch was committed, and its callers hear so now rather than when the thread dies.
+      const message = `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}`;
+      return envelopes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
+    }).then((outcomes) => {
       // One message per batch: every request's outcomes, and the commit count for the pool's stats.
       send({ kind: 'results', requests: requests.map((request) => request.id), counts: requests.map((request) => request.envelopes.length), outcomes });
       batchRunning = false;
@@ -122,7 +128,15 @@ async function shutdown(): Promise<void> {
 }
 
 const sweepTimer = setInterval(() => {
-  if (!batchRunning && pending.length === 0 && !closing) void ledger.expireDue();
+  if (batchRunning || pending.length > 0 || closing || shutDown) return;
+  // A sweep is a batch of its own: a fault in it fails nothing else (the next batch sweeps again),
+  // and a commit that failed in it stops the writer as after any other batch.
+  batchRunning = true;
+  void ledger.expireDue().catch(() => undefined).then(() => {
+    batchRunning = false;
+    if (ledger.failed) void stopAfterFailure();
+    else schedulePump();
+  });
 }, data.expirySweepIntervalMs);
 
 port.on('message', (bytes: Uint8Array) => {

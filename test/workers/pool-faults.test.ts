@@ -13,6 +13,7 @@ import { lockName } from '../../src/workers/layout.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
 import { breakShard, submitUntilApplied } from '../helpers/shards.js';
 import { tempDir } from '../helpers/tmp.js';
+import { faultyLedgerModuleUrl } from './faulty-ledger.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -131,4 +132,19 @@ test('an UpsertSku that meets an idempotency conflict on one shard after applyin
   const outcome = await pool.submit(envelope({ type: 'UpsertSku', sku: 'NEW', description: 'new', returnable: true, returnWindowDays: 0 }, 'T1', id));
   t.is(outcome.ok ? 'ok' : outcome.error.code, 'IDEMPOTENCY_CONFLICT');
   t.deepEqual(pool.readers().map((reader) => reader.getSku('NEW')?.sku), ['NEW', undefined]);
+});
+
+test('a batch that fails as a whole in the writer is answered INTERNAL at once, and the writer goes on; a failing expiry sweep harms nothing', async (t) => {
+  const dataDir = tempDir(t);
+  const pool = await ShardPool.start({ dataDir, shardCount: 1, expirySweepIntervalMs: 20, ledgerModule: { url: faultyLedgerModuleUrl } });
+  t.teardown(() => pool.close());
+  const command = { type: 'UpsertStore', storeId: 'st-1', name: 'x', currency: 'EUR' } as Command;
+  // Sweeps run (and fail) every 20 ms meanwhile.
+  await sleep(200);
+  const failed = await pool.submit({ idempotencyId: 'fail-batch', actor: {}, command });
+  t.false(failed.ok);
+  t.is(failed.ok ? undefined : failed.error.code, 'INTERNAL');
+  t.regex(failed.ok ? '' : failed.error.message, /nothing of it was committed: journal entry 7 does not decode/);
+  t.true((await pool.submit({ idempotencyId: 'after', actor: {}, command })).ok);
+  t.deepEqual(pool.stats().map((shard) => ({ alive: shard.alive, restarts: shard.restarts })), [{ alive: true, restarts: 0 }]);
 });
