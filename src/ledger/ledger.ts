@@ -21,6 +21,12 @@ export interface LedgerOptions {
   path: string;
   /** Wall clock in ms; injectable so tests can move time (hold expiry, windows, velocity). */
   clock?: () => number;
+  /**
+   * A clock that never jumps, in ms (performance.now by default; the injected `clock` when only
+   * that is given, so tests that move time also move pruning). Idempotency retention is counted on
+   * it, so a wall clock that steps forward cannot make ids be forgotten early.
+   */
+  steadyClock?: () => number;
   defaultPolicy?: Partial<Policy>;
   /** How long an idempotency id is remembered. */
   idempotencyRetentionMs?: number;
@@ -81,6 +87,9 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private fatal: Error | undefined;
   private closed = false;
   private readonly clock: () => number;
+  private readonly steadyClock: () => number;
+  /** Wall and steady time when this ledger opened: retention's "now" is the first plus the steady time since. */
+  private readonly openedAt: { wallMs: number; steadyMs: number };
   private readonly retentionMs: number;
   private readonly recordsMax: number;
   /** Expiry keys whose release failed with an internal error: passed over by later sweeps. */
@@ -91,6 +100,8 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private constructor(env: Environment, options: LedgerOptions) {
     super(env, { ...builtInPolicy, ...options.defaultPolicy });
     this.clock = options.clock ?? Date.now;
+    this.steadyClock = options.steadyClock ?? options.clock ?? (() => performance.now());
+    this.openedAt = { wallMs: this.clock(), steadyMs: this.steadyClock() };
     this.retentionMs = options.idempotencyRetentionMs ?? ledgerDefaults.idempotencyRetentionMs;
     this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
     this.tipHead = this.head();
@@ -245,12 +256,16 @@ export class Ledger extends LedgerReader implements BatchLedger {
    * still the one that entry created (its outcome's seq), since an id forgotten earlier may have
    * been used again since. Bounded per batch in entries read and in records dropped.
    * Age is read in journal order: after the wall clock steps forward by D and back, ids are
-   * forgotten up to D late (never early); the record bound still applies meanwhile.
+   * forgotten up to D late (never early); the record bound still applies meanwhile. "Now" for
+   * retention is the wall clock at open plus the steady time since, or the wall clock if that is
+   * behind: a wall clock that steps forward while the ledger runs moves it no faster than time
+   * passes (a wall clock already wrong when the ledger opens is taken as it is).
    */
   private pruneIdempotency(state: BatchState): void {
     const count = (state.root.get<number>('meta', idempotencyCountKey) ?? 0) + state.idempotencyAdded;
     const overflow = Math.max(0, count - this.recordsMax);
-    const cutoffMs = state.nowMs - this.retentionMs;
+    const steadyNowMs = this.openedAt.wallMs + (this.steadyClock() - this.openedAt.steadyMs);
+    const cutoffMs = Math.min(state.nowMs, steadyNowMs) - this.retentionMs;
     const prunedSeq = state.root.get<number>('meta', idempotencyPrunedSeqKey) ?? 0;
     let lastSeq = prunedSeq;
     let pruned = 0;

@@ -761,6 +761,28 @@ test('an id is forgotten once idempotencyRetentionMs has passed, and not a milli
   t.like(h.ledger.getPosition('S1', 'A'), { sellable: 103 });
 });
 
+test('a wall clock that steps forward past the retention and back does not make an id be forgotten early', async (t) => {
+  // Steady time moves 1 s; the wall clock jumps 8 days ahead for one batch, then comes back.
+  const steady = { nowMs: 0 };
+  const h = await setup(t, {}, { idempotencyRetentionMs: 7 * dayMs, steadyClock: () => steady.nowMs });
+  const body = { type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 5, reference: 'po-1' };
+  t.true((await h.send(body, { id: 'X' })).ok);
+  h.clock.nowMs = t0 + 8 * dayMs;
+  await h.ledger.expireDue();
+  t.true((await h.send({ type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference: 'po-2' })).ok);
+  h.clock.nowMs = t0 + 1000;
+  steady.nowMs = 1000;
+  const retry = await h.send(body, { id: 'X' });
+  t.true(retry.ok && retry.replay, 'the retry replays: the id is remembered');
+  t.like(h.ledger.getPosition('S1', 'A'), { sellable: 106 });
+  // Once the retention has really passed (steady time too), the id is forgotten.
+  h.clock.nowMs = t0 + 7 * dayMs + 2000;
+  steady.nowMs = 7 * dayMs + 2000;
+  await h.ledger.expireDue();
+  const reused = await h.send(body, { id: 'X' });
+  t.true(reused.ok && !reused.replay);
+});
+
 test('past idempotencyRecordsMax the oldest ids are forgotten first', async (t) => {
   const h = await setup(t, {}, { idempotencyRecordsMax: 3 });
   // setup() used 10 ids; the bound brings them down to 3 over the next batches.
