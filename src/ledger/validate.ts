@@ -69,11 +69,63 @@ export function checkId(value: unknown, field: string, lengthMax: number = limit
   return text;
 }
 
+/**
+ * Refuses a field the command does not define. Whatever an object carries is stored with it (a
+ * receipt keeps its tenders, the journal its actor), so an extra field would reach the disk
+ * unchecked: a clear PAN or CVV beside a masked one, a value nested deep enough to overflow the
+ * encoder. gRPC and the gateway build commands field by field; an in-process caller may not.
+ * A member set to undefined is taken as absent (it is not stored).
+ */
+function checkKnownFields(value: Unknown, known: ReadonlySet<string>, path: string): void {
+  for (const key of Object.keys(value)) {
+    if (known.has(key) || value[key] === undefined) continue;
+    const name = /^[A-Za-z][A-Za-z0-9_]{0,39}$/.test(key) ? key : 'unnamed';
+    const at = path === '' ? name : `${path}.${name}`;
+    fail('INVALID_ARGUMENT', `${at} is not a field of ${path === '' ? 'the command' : path}`, at);
+  }
+}
+
+const fieldsOf = (...names: string[]): ReadonlySet<string> => new Set(names);
+const envelopeFields = fieldsOf('idempotencyId', 'actor', 'command');
+const actorFields = fieldsOf('terminalId', 'operatorId');
+const saleLineFields = fieldsOf('lineNo', 'sku', 'quantity', 'unitPriceMinor');
+const returnLineFields = fieldsOf('lineNo', 'receiptLineNo', 'sku', 'quantity', 'unitRefundMinor', 'disposition');
+const completeLineFields = fieldsOf('lineNo', 'quantity');
+const tenderFields = fieldsOf('tenderType', 'amountMinor', 'cardMasked');
+const overrideFields = fieldsOf('operatorId', 'reasonCode');
+const replacementFields = fieldsOf('receiptId', 'lines');
+const receiptCommandFields = ['type', 'storeId', 'receiptId', 'channel', 'currency', 'lines', 'tenders', 'customerToken'];
+const returnCommandFields = ['type', 'storeId', 'returnId', 'receiptId', 'customerToken', 'lines', 'override', 'replacement'];
+const commandFields: Record<Command['type'], ReadonlySet<string>> = {
+  UpsertStore: fieldsOf('type', 'storeId', 'name', 'currency', 'policy'),
+  UpsertSku: fieldsOf('type', 'sku', 'description', 'returnable', 'returnWindowDays'),
+  ReceiveStock: fieldsOf('type', 'storeId', 'sku', 'bucket', 'quantity', 'reference'),
+  AdjustStock: fieldsOf('type', 'storeId', 'sku', 'bucket', 'delta', 'reason'),
+  CountStock: fieldsOf('type', 'storeId', 'sku', 'bucket', 'countedQuantity'),
+  TransferStock: fieldsOf('type', 'storeId', 'sku', 'fromBucket', 'toBucket', 'quantity'),
+  RecordSale: fieldsOf(...receiptCommandFields),
+  ImportReceipt: fieldsOf(...receiptCommandFields, 'soldAtMs'),
+  AuthorizeReturn: fieldsOf(...returnCommandFields),
+  Exchange: fieldsOf(...returnCommandFields),
+  CompleteReturn: fieldsOf('type', 'storeId', 'returnId', 'lines'),
+  VoidReturn: fieldsOf('type', 'storeId', 'returnId', 'reason'),
+};
+
+/**
+ * Free text (names, descriptions, references, reasons) is stored and journalled as written, so
+ * one that holds a card number is refused: card data is never stored. Ids are not read this way:
+ * a numeric receipt id passes the Luhn check one time in ten and is no card number.
+ */
+function refuseCardNumber(text: string, field: string): void {
+  if (holdsCardNumber(text)) fail('INVALID_ARGUMENT', `${field} holds what looks like a card number; card data is never stored`, field);
+}
+
 function checkText(value: unknown, field: string): string {
   if (typeof value !== 'string') fail('INVALID_ARGUMENT', `${field} must be a string`, field);
   const text = value as string;
   if (text.length > limits.textLengthMax) fail('STRING_TOO_LONG', `${field} is ${text.length} characters, more than ${limits.textLengthMax}`, field);
   refuseLoneSurrogate(text, field);
+  refuseCardNumber(text, field);
   return text;
 }
 
@@ -130,7 +182,7 @@ function checkCurrency(value: unknown, field: string): string {
   return value as string;
 }
 
-function checkLines<T>(value: unknown, field: string, each: (line: Unknown, path: string) => T, allowEmpty = false): T[] {
+function checkLines<T>(value: unknown, field: string, fields: ReadonlySet<string>, each: (line: Unknown, path: string) => T, allowEmpty = false): T[] {
   if (!Array.isArray(value)) fail('INVALID_ARGUMENT', `${field} must be a list`, field);
   const list = value as unknown[];
   if (list.length === 0 && !allowEmpty) fail('INVALID_ARGUMENT', `${field} must have at least one line`, field);
@@ -142,6 +194,7 @@ function checkLines<T>(value: unknown, field: string, each: (line: Unknown, path
     const line = list[index];
     const path = `${field}[${index}]`;
     if (!isObject(line)) fail('INVALID_ARGUMENT', `${path} must be an object`, path);
+    checkKnownFields(line as Unknown, fields, path);
     const lineNo = (line as Unknown).lineNo;
     if (typeof lineNo !== 'number' || !Number.isSafeInteger(lineNo) || lineNo < 1 || lineNo > 9999) {
       fail('INVALID_ARGUMENT', `${path}.lineNo must be an integer from 1 to 9999`, `${path}.lineNo`);
@@ -182,6 +235,7 @@ function checkTenders(value: unknown, field: string, totalMinor: number): Tender
     const path = `${field}[${index}]`;
     if (!isObject(tender)) fail('INVALID_ARGUMENT', `${path} must be an object`, path);
     const t = tender as Unknown;
+    checkKnownFields(t, tenderFields, path);
     checkEnum(t.tenderType, tenderTypes, `${path}.tenderType`);
     sumMinor += checkAmount(t.amountMinor, `${path}.amountMinor`);
     if (t.cardMasked !== undefined) checkMaskedPan(t.cardMasked, `${path}.cardMasked`);
@@ -246,8 +300,9 @@ export function checkPolicy(value: unknown, field: string): Partial<Policy> {
 function checkOverride(value: unknown): void {
   if (value === undefined) return;
   if (!isObject(value)) fail('INVALID_ARGUMENT', 'override must be an object', 'override');
+  checkKnownFields(value as Unknown, overrideFields, 'override');
   checkId((value as Unknown).operatorId, 'override.operatorId');
-  checkId((value as Unknown).reasonCode, 'override.reasonCode');
+  refuseCardNumber(checkId((value as Unknown).reasonCode, 'override.reasonCode'), 'override.reasonCode');
 }
 
 function checkReplacement(value: unknown, required: boolean): void {
@@ -257,8 +312,9 @@ function checkReplacement(value: unknown, required: boolean): void {
   }
   if (!isObject(value)) fail('INVALID_ARGUMENT', 'replacement must be an object', 'replacement');
   const replacement = value as Unknown;
+  checkKnownFields(replacement, replacementFields, 'replacement');
   checkId(replacement.receiptId, 'replacement.receiptId');
-  const lines = checkLines(replacement.lines, 'replacement.lines', checkSaleLine);
+  const lines = checkLines(replacement.lines, 'replacement.lines', saleLineFields, checkSaleLine);
   linesTotalMinor(lines, 'replacement.lines');
 }
 
@@ -287,7 +343,7 @@ const checkers: Record<Command['type'], Checker> = {
     checkStoreSku(c);
     checkEnum(c.bucket, buckets, 'bucket');
     checkSignedQuantity(c.delta, 'delta');
-    checkId(c.reason, 'reason', limits.textLengthMax);
+    refuseCardNumber(checkId(c.reason, 'reason', limits.textLengthMax), 'reason');
   },
   CountStock: (c) => {
     checkStoreSku(c);
@@ -312,7 +368,7 @@ const checkers: Record<Command['type'], Checker> = {
     checkId(c.storeId, 'storeId');
     checkId(c.returnId, 'returnId');
     if (c.lines !== undefined) {
-      checkLines(c.lines, 'lines', (line, path) => checkQuantity(line.quantity, `${path}.quantity`));
+      checkLines(c.lines, 'lines', completeLineFields, (line, path) => checkQuantity(line.quantity, `${path}.quantity`));
     }
   },
   VoidReturn: (c) => {
@@ -340,7 +396,7 @@ function checkReceiptCommand(c: Unknown): void {
   checkEnum(c.channel, channels, 'channel');
   checkCurrency(c.currency, 'currency');
   checkCustomerToken(c.customerToken);
-  const lines = checkLines(c.lines, 'lines', checkSaleLine);
+  const lines = checkLines(c.lines, 'lines', saleLineFields, checkSaleLine);
   checkTenders(c.tenders, 'tenders', linesTotalMinor(lines, 'lines'));
 }
 
@@ -349,7 +405,7 @@ function checkReturnCommand(c: Unknown, isExchange: boolean): void {
   checkId(c.returnId, 'returnId');
   checkOptionalId(c.receiptId, 'receiptId');
   checkCustomerToken(c.customerToken);
-  const lines = checkLines(c.lines, 'lines', checkReturnLine);
+  const lines = checkLines(c.lines, 'lines', returnLineFields, checkReturnLine);
   if (c.receiptId === undefined) {
     const priced = lines.map((line, index) => {
       if (line.unitRefundMinor === undefined) {
@@ -375,9 +431,11 @@ function checkReturnCommand(c: Unknown, isExchange: boolean): void {
 export function validateEnvelope(envelope: unknown): Envelope {
   if (!isObject(envelope)) fail('INVALID_ARGUMENT', 'envelope must be an object', 'envelope');
   const e = envelope as Unknown;
+  checkKnownFields(e, envelopeFields, 'envelope');
   checkId(e.idempotencyId, 'idempotencyId', limits.idempotencyIdLengthMax);
   if (!isObject(e.actor)) fail('INVALID_ARGUMENT', 'actor must be an object', 'actor');
   const actor = e.actor as Unknown;
+  checkKnownFields(actor, actorFields, 'actor');
   checkOptionalId(actor.terminalId, 'actor.terminalId');
   checkOptionalId(actor.operatorId, 'actor.operatorId');
   if (!isObject(e.command)) fail('INVALID_ARGUMENT', 'command must be an object', 'command');
@@ -386,6 +444,7 @@ export function validateEnvelope(envelope: unknown): Envelope {
   if (checker === undefined || !Object.prototype.hasOwnProperty.call(checkers, command.type as string)) {
     fail('UNKNOWN_COMMAND', `command type ${quoted(command.type)} is not known`, 'command.type');
   }
+  checkKnownFields(command, commandFields[command.type as Command['type']], '');
   checker(command);
   return envelope as Envelope;
 }

@@ -598,6 +598,13 @@ function sparse(length: number, entries: Record<number, unknown>): unknown[] {
 }
 
 /** [what, envelope or command, expected code]; a bare command gets a fresh envelope. */
+/** An object nested `depth` levels deep, built without recursion. */
+function deeplyNested(depth: number): unknown {
+  let value: unknown = 'leaf';
+  for (let level = 0; level < depth; level += 1) value = { inner: value };
+  return value;
+}
+
 const invalid: [string, unknown, LedgerErrorCode, boolean?][] = [
   ['unknown store', { type: 'ReceiveStock', storeId: 'S9', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference: 'x' }, 'STORE_NOT_FOUND'],
   ['unknown sku', { type: 'ReceiveStock', storeId: 'S1', sku: 'ZZ', bucket: 'SELLABLE', quantity: 1, reference: 'x' }, 'SKU_NOT_FOUND'],
@@ -620,6 +627,18 @@ const invalid: [string, unknown, LedgerErrorCode, boolean?][] = [
   ['clear PAN with separators in cardMasked', saleCommand('V8b', [['A', 1, 100]], [{ tenderType: 'CARD', amountMinor: 100, cardMasked: '4111-1111-1111-1111' }]), 'INVALID_ARGUMENT'],
   ['unknown command type', { type: 'RefundEverything', storeId: 'S1' }, 'UNKNOWN_COMMAND'],
   ['inherited property as command type', { type: 'toString', storeId: 'S1' }, 'UNKNOWN_COMMAND'],
+  // Fields a command does not define would be stored unchecked (a receipt keeps its tenders, the journal its actor).
+  ['a clear PAN beside the masked one in a tender', saleCommand('V9', [['A', 1, 100]], [{ tenderType: 'CARD', amountMinor: 100, cardMasked: '411111******1111', pan: '4111111111111111' } as never]), 'INVALID_ARGUMENT'],
+  ['a field nested 5,000 deep in a tender', saleCommand('V10', [['A', 1, 100]], [{ tenderType: 'CASH', amountMinor: 100, extra: deeplyNested(5000) } as never]), 'INVALID_ARGUMENT'],
+  ['an actor field that is not an actor field', { idempotencyId: 'actor-extra', actor: { terminalId: 'T1', cvv: '123' }, command: { type: 'VoidReturn', storeId: 'S1', returnId: 'R', reason: '' } }, 'INVALID_ARGUMENT', true],
+  ['a command field the command does not define', { type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference: 'x', track2: '4111111111111111=2512' }, 'INVALID_ARGUMENT'],
+  ['an override field that is not an override field', returnCommand('RET-X1', 'R1', [[1, 'A', 1]], { override: { operatorId: 'M1', reasonCode: 'GOODWILL', pin: '1234' } }), 'INVALID_ARGUMENT'],
+  ['a replacement line field that is not a line field', returnCommand('RET-X2', 'R1', [[1, 'A', 1]], { replacement: { receiptId: 'X9', lines: [{ lineNo: 1, sku: 'B', quantity: 1, unitPriceMinor: 100, note: 'x' }] } }), 'INVALID_ARGUMENT'],
+  // Free text is stored as written: one holding a card number is refused.
+  ['a card number in a stock reference', { type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference: 'PAN 4111111111111111 exp 2512' }, 'INVALID_ARGUMENT'],
+  ['a card number in a SKU description', { type: 'UpsertSku', sku: 'C', description: 'gift card 4111 1111 1111 1111', returnable: true, returnWindowDays: 30 }, 'INVALID_ARGUMENT'],
+  ['a card number in an adjustment reason', { type: 'AdjustStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', delta: -1, reason: 'refund to 4111-1111-1111-1111' }, 'INVALID_ARGUMENT'],
+  ['a card number in a void reason', { type: 'VoidReturn', storeId: 'S1', returnId: 'RET-H', reason: '4111111111111111' }, 'INVALID_ARGUMENT'],
   ['null envelope', null, 'INVALID_ARGUMENT', true],
   ['number envelope', 42, 'INVALID_ARGUMENT', true],
   ['string envelope', 'RecordSale', 'INVALID_ARGUMENT', true],
