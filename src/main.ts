@@ -3,7 +3,6 @@
  * socket → metrics endpoint. start() returns a Node whose stop() undoes them in reverse order
  * under a deadline: health NOT_SERVING, refuse new calls, finish in-flight calls, close the ledger.
  */
-import { readFileSync } from 'node:fs';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { ConfigError } from './config/index.js';
 import type { Config } from './config/index.js';
@@ -17,6 +16,7 @@ import { createLogger } from './observability/logger.js';
 import type { Logger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { ensureDevCertificates } from './security/dev-ca.js';
+import { readCertificates, readKeyPair } from './security/tls-files.js';
 import { InlineSink, ShardPool } from './workers/index.js';
 import type { CommandSink, ShardStats } from './workers/index.js';
 
@@ -67,13 +67,17 @@ async function credentialsFor(config: Readonly<Config>, logger: Logger): Promise
   let certFile = grpc.certFile;
   let keyFile = grpc.keyFile;
   let caFile: string | undefined;
+  let names = { certSetting: 'grpc.certFile', keySetting: 'grpc.keyFile' };
   if (certFile === undefined || keyFile === undefined) {
     const dev = await ensureDevCertificates(config.dataDir);
     ({ certFile, keyFile, caFile } = dev);
+    names = { certSetting: 'the development certificate', keySetting: 'the development key' };
     logger.warn({ caFile, created: dev.created, ...(dev.why === undefined ? {} : { why: dev.why }) }, `no TLS certificate configured: using the development CA; clients must trust ${caFile}`);
   }
-  const clientCa = grpc.clientCaFile === undefined ? null : readFileSync(grpc.clientCaFile);
-  const credentials = ServerCredentials.createSsl(clientCa, [{ cert_chain: readFileSync(certFile), private_key: readFileSync(keyFile) }], grpc.requireClientCert);
+  // Every file parsed here, so a bad one stops the start naming its setting and path.
+  const pair = readKeyPair({ ...names, certFile, keyFile });
+  const clientCa = grpc.clientCaFile === undefined ? null : readCertificates('grpc.clientCaFile', grpc.clientCaFile);
+  const credentials = ServerCredentials.createSsl(clientCa, [{ cert_chain: pair.cert, private_key: pair.key }], grpc.requireClientCert);
   return { credentials, caFile, certFile, keyFile };
 }
 
@@ -84,7 +88,10 @@ function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandS
   if (tcp.framing !== undefined) listener.framing = tcp.framing;
   if (tcp.tls && tls.certFile !== undefined && tls.keyFile !== undefined) {
     listener.tls = { certFile: tls.certFile, keyFile: tls.keyFile, requireClientCert: tcp.requireClientCert };
-    if (tcp.clientCaFile !== undefined) listener.tls.caFile = tcp.clientCaFile;
+    if (tcp.clientCaFile !== undefined) {
+      readCertificates('tcp.clientCaFile', tcp.clientCaFile);
+      listener.tls.caFile = tcp.clientCaFile;
+    }
   }
   return startGateway({ sink: pool, logger, metrics, listeners: [listener] });
 }

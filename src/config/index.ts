@@ -24,6 +24,10 @@ export interface Config {
     requireClientCert: boolean;
     messageBytesMax: number;
     concurrentCallsMax: number;
+    /** HTTP/2 streams one connection may hold open at once; grpc-js buffers each one's message. */
+    concurrentStreamsMax: number;
+    /** HTTP/2 session memory per connection (MB, as Node counts it); past it new streams are refused. */
+    sessionMemoryMbMax: number;
     keepaliveTimeMs: number;
     keepaliveTimeoutMs: number;
     keepalivePermitWithoutCalls: boolean;
@@ -69,6 +73,8 @@ const settings: { path: string; env: string; kind: 'string' | 'int' | 'bool' | '
   { path: 'grpc.requireClientCert', env: 'TILLGATE_TLS_REQUIRE_CLIENT_CERT', kind: 'bool' },
   { path: 'grpc.messageBytesMax', env: 'TILLGATE_GRPC_MESSAGE_BYTES_MAX', kind: 'int' },
   { path: 'grpc.concurrentCallsMax', env: 'TILLGATE_GRPC_CONCURRENT_CALLS_MAX', kind: 'int' },
+  { path: 'grpc.concurrentStreamsMax', env: 'TILLGATE_GRPC_CONCURRENT_STREAMS_MAX', kind: 'int' },
+  { path: 'grpc.sessionMemoryMbMax', env: 'TILLGATE_GRPC_SESSION_MEMORY_MB_MAX', kind: 'int' },
   { path: 'grpc.keepaliveTimeMs', env: 'TILLGATE_GRPC_KEEPALIVE_TIME_MS', kind: 'int' },
   { path: 'grpc.keepaliveTimeoutMs', env: 'TILLGATE_GRPC_KEEPALIVE_TIMEOUT_MS', kind: 'int' },
   { path: 'grpc.keepalivePermitWithoutCalls', env: 'TILLGATE_GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS', kind: 'bool' },
@@ -98,7 +104,10 @@ function defaults(): Raw {
     engine: 'pool',
     grpc: {
       host: '0.0.0.0', port: 50051, insecure: false, certFile: undefined, keyFile: undefined, clientCaFile: undefined,
-      requireClientCert: false, messageBytesMax: 4 * 1024 * 1024, concurrentCallsMax: 4096,
+      // grpc-js buffers a whole message before any handler runs: a 200-line request is ~20 KB, so
+      // 1 MiB leaves room, and 100 streams per connection bound what one client can make us hold.
+      requireClientCert: false, messageBytesMax: 1024 * 1024, concurrentCallsMax: 4096,
+      concurrentStreamsMax: 100, sessionMemoryMbMax: 32,
       // Clients may ping every 10 s or more; pings more often get a GOAWAY (grpc-js enforces).
       keepaliveTimeMs: 30_000, keepaliveTimeoutMs: 10_000, keepalivePermitWithoutCalls: true,
       defaultDeadlineMs: 10_000,
@@ -229,8 +238,54 @@ function checkPort(name: string, port: number | undefined): void {
   if (port !== undefined && port > 65535) throw new ConfigError(`${name} ${port} is not a TCP port`);
 }
 
+/**
+ * Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (with a warning), so a
+ * deadline of 3000000000 ms would expire every call at once. No timing setting may pass it.
+ */
+export const timerMsMax = 2 ** 31 - 1;
+
+/**
+ * The shortest value each timing setting (every setting whose name ends in Ms) may take, and why;
+ * one not listed here must be at least 1 ms.
+ */
+const timingMsMin: Readonly<Record<string, { msMin: number; why: string }>> = {
+  'grpc.keepaliveTimeMs': { msMin: 10_000, why: 'clients reject more aggressive pings' },
+  'grpc.keepaliveTimeoutMs': { msMin: 1000, why: 'a shorter wait for a ping answer drops healthy connections' },
+  // 1 ms is absurd in service, but harmless: the caller hears DEADLINE_EXCEEDED and retries; tests use it.
+  'grpc.defaultDeadlineMs': { msMin: 1, why: 'a call always gets some time' },
+  'shutdownGraceMs': { msMin: 1, why: 'in-flight calls always get some time' },
+  // 0 is a choice, not an accident: refuse calls at once instead of advertising NOT_SERVING first.
+  'shutdownNotServingMs': { msMin: 0, why: '0 skips the pause' },
+  'pool.expirySweepIntervalMs': { msMin: 10, why: 'a shorter interval only spins the writers' },
+};
+
+function checkTimings(config: Config): void {
+  for (const setting of settings) {
+    if (setting.kind !== 'int' || !setting.path.endsWith('Ms')) continue;
+    const value = getPath(config as unknown as Raw, setting.path) as number;
+    const { msMin, why } = timingMsMin[setting.path] ?? { msMin: 1, why: 'a timer of 0 ms fires at once' };
+    if (value < msMin || value > timerMsMax) {
+      throw new ConfigError(`${setting.path} must be from ${msMin} to ${timerMsMax} ms (${why}; Node timers fire at once past ${timerMsMax}), got ${value}`);
+    }
+  }
+}
+
+function checkGrpcLimits(grpc: Config['grpc']): void {
+  if (grpc.concurrentCallsMax < 1) throw new ConfigError('grpc.concurrentCallsMax must be at least 1 (with none, every call would wait for its deadline)');
+  if (grpc.messageBytesMax < 1024 || grpc.messageBytesMax > 64 * 1024 * 1024) throw new ConfigError('grpc.messageBytesMax must be from 1 KiB to 64 MiB');
+  if (grpc.concurrentStreamsMax < 1 || grpc.concurrentStreamsMax > 1000) throw new ConfigError(`grpc.concurrentStreamsMax must be from 1 to 1000 (streams per connection), got ${grpc.concurrentStreamsMax}`);
+  // Node counts answers queued for a client that reads slowly: room for two of the largest keeps
+  // one such answer from refusing the connection's next call.
+  const sessionMemoryMbMin = Math.ceil((2 * grpc.messageBytesMax) / (1024 * 1024));
+  if (grpc.sessionMemoryMbMax < sessionMemoryMbMin || grpc.sessionMemoryMbMax > 4096) {
+    throw new ConfigError(`grpc.sessionMemoryMbMax must be from ${sessionMemoryMbMin} (twice grpc.messageBytesMax) to 4096 MB, got ${grpc.sessionMemoryMbMax}`);
+  }
+}
+
 function validate(config: Config): Readonly<Config> {
   const grpc = config.grpc;
+  checkTimings(config);
+  checkGrpcLimits(grpc);
   checkPort('grpc.port', grpc.port);
   if (grpc.insecure && !isLoopback(grpc.host)) {
     throw new ConfigError(`--insecure (plaintext gRPC) is allowed only on a loopback host, not ${grpc.host}; configure TLS instead`);
@@ -239,12 +294,7 @@ function validate(config: Config): Readonly<Config> {
   if (grpc.requireClientCert && grpc.clientCaFile === undefined) throw new ConfigError('grpc.requireClientCert needs grpc.clientCaFile');
   // Clients are not asked for a certificate unless one is required, so a CA alone would look like mutual TLS and check nothing.
   if (grpc.clientCaFile !== undefined && !grpc.requireClientCert) throw new ConfigError('grpc.clientCaFile without grpc.requireClientCert authenticates no client: set grpc.requireClientCert too');
-  if (grpc.concurrentCallsMax < 1) throw new ConfigError('grpc.concurrentCallsMax must be at least 1 (with none, every call would wait for its deadline)');
-  if (grpc.keepaliveTimeoutMs < 1000) throw new ConfigError('grpc.keepaliveTimeoutMs must be at least 1000');
   checkPort('metrics.port', config.metrics.port);
-  if (config.pool.expirySweepIntervalMs < 10) throw new ConfigError('pool.expirySweepIntervalMs must be at least 10');
-  if (grpc.messageBytesMax < 1024 || grpc.messageBytesMax > 64 * 1024 * 1024) throw new ConfigError('grpc.messageBytesMax must be from 1 KiB to 64 MiB');
-  if (grpc.keepaliveTimeMs < 10_000) throw new ConfigError('grpc.keepaliveTimeMs must be at least 10000 (clients reject more aggressive pings)');
   // The register gateway's settings count only when it listens.
   if (config.tcp.port !== undefined) {
     const tcp = config.tcp;

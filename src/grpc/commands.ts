@@ -1,5 +1,6 @@
 /** Mutating RPCs: translate the request, submit the command through the pool, translate the result. */
 import type * as L from '../ledger/index.js';
+import { RequestError } from './errors.js';
 import type * as pb from './proto.js';
 import type { CallGate } from './server.js';
 import { fromResult, toCommand } from './translate.js';
@@ -10,11 +11,26 @@ export function commandHandlers(gate: CallGate) {
     const { result, replay, journalSeq } = await gate.submit(context, build);
     return { result: result as R, replay, journalSeq };
   };
+  /**
+   * A return authorization, alone or within an exchange, counted in the KPI as the gateway counts
+   * it: its decision once (a replay answers with a decision already counted), or ERROR with the
+   * code the call fails with.
+   */
+  const authorize = async <R extends L.CommandResult>(context: pb.RequestContext | undefined, build: () => L.Command, decisionOf: (result: R) => L.AuthorizeResult) => {
+    let submitted: { result: R; replay: boolean; journalSeq: number };
+    try {
+      submitted = await run<R>(context, build);
+    } catch (error) {
+      gate.metrics.recordAuthorizationError(failureCode(error));
+      throw error;
+    }
+    if (!submitted.replay) gate.metrics.recordAuthorization(decisionOf(submitted.result));
+    return submitted;
+  };
   return {
     returns: {
       authorizeReturn: gate.unary<pb.AuthorizeReturnRequest, pb.AuthorizeReturnResponse>('AuthorizeReturn', async (request) => {
-        const { result, replay, journalSeq } = await run<L.AuthorizeResult>(request.context, () => toCommand.authorizeReturn(request));
-        gate.metrics.recordAuthorization(result);
+        const { result, replay, journalSeq } = await authorize<L.AuthorizeResult>(request.context, () => toCommand.authorizeReturn(request), (authorized) => authorized);
         return { authorization: fromResult.authorization(result), replay, journalSeq };
       }),
       completeReturn: gate.unary<pb.CompleteReturnRequest, pb.CompleteReturnResponse>('CompleteReturn', async (request) => {
@@ -26,8 +42,7 @@ export function commandHandlers(gate: CallGate) {
         return { returnId: result.returnId, replay, journalSeq };
       }),
       exchange: gate.unary<pb.ExchangeRequest, pb.ExchangeResponse>('Exchange', async (request) => {
-        const { result, replay, journalSeq } = await run<L.ExchangeResult>(request.context, () => toCommand.exchange(request));
-        gate.metrics.recordAuthorization(result.authorization);
+        const { result, replay, journalSeq } = await authorize<L.ExchangeResult>(request.context, () => toCommand.exchange(request), (exchanged) => exchanged.authorization);
         return {
           authorization: fromResult.authorization(result.authorization),
           completion: result.completion === undefined ? undefined : fromResult.completion(result.completion),
@@ -61,7 +76,16 @@ export function commandHandlers(gate: CallGate) {
       adjustStock: stockHandler(gate, 'AdjustStock', toCommand.adjustStock),
       transferStock: stockHandler(gate, 'TransferStock', toCommand.transferStock),
       countStock: gate.unary<pb.CountStockRequest, pb.CountStockResponse>('CountStock', async (request) => {
-        const { result, replay, journalSeq } = await run<L.StockResult>(request.context, () => toCommand.countStock(request));
+        const counted: L.CountStock[] = [];
+        const { result, replay, journalSeq } = await run<L.StockResult>(request.context, () => {
+          const command = toCommand.countStock(request);
+          counted.push(command);
+          return command;
+        });
+        // A cycle count is where counted meets recorded stock: the inventory accuracy KPI. A replay
+        // answers with a count already recorded.
+        const bucket = counted[0]?.bucket;
+        if (!replay && bucket !== undefined) gate.metrics.recordCount(bucket, result.varianceQuantity ?? 0);
         return { position: fromResult.position(result.position), varianceQuantity: result.varianceQuantity ?? 0, replay, journalSeq };
       }),
     },
@@ -73,4 +97,14 @@ function stockHandler<Req extends { context?: pb.RequestContext | undefined }>(g
     const { result, replay, journalSeq } = await gate.submit(request.context, () => translate(request));
     return { position: { ...(result as L.StockResult).position }, replay, journalSeq };
   });
+}
+
+/**
+ * The code a failed call answers with (as CallGate.unary maps it): a request problem's, a refused
+ * outcome's (server.ts's OutcomeError carries the ledger's LedgerErrorInfo as `info`), else INTERNAL.
+ */
+function failureCode(error: unknown): string {
+  if (error instanceof RequestError) return error.code;
+  const info: unknown = error instanceof Error && 'info' in error ? error.info : undefined;
+  return typeof info === 'object' && info !== null && 'code' in info && typeof info.code === 'string' ? info.code : 'INTERNAL';
 }

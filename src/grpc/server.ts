@@ -23,7 +23,10 @@ import { readHandlers } from './reads.js';
 import { commandHandlers } from './commands.js';
 
 /** The bounds the server enforces: the gRPC part of the validated config. */
-export type GrpcLimits = Pick<Config['grpc'], 'messageBytesMax' | 'concurrentCallsMax' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'keepalivePermitWithoutCalls' | 'defaultDeadlineMs'>;
+export type GrpcLimits = Pick<
+  Config['grpc'],
+  'messageBytesMax' | 'concurrentCallsMax' | 'concurrentStreamsMax' | 'sessionMemoryMbMax' | 'keepaliveTimeMs' | 'keepaliveTimeoutMs' | 'keepalivePermitWithoutCalls' | 'defaultDeadlineMs'
+>;
 
 export interface GrpcServerOptions {
   sink: CommandSink;
@@ -74,6 +77,21 @@ function undecodable(name: string, request: unknown): Partial<ServiceError> | un
   return toServiceError({ code: 'INVALID_ARGUMENT', message: `the request does not decode as a ${name} request (${request.reason}); nothing was done` });
 }
 
+/** The longest request id a client may choose; a longer one is replaced, not cut. */
+export const requestIdCharsMax = 64;
+/**
+ * A client's request id goes into every log line of its call, so it is kept only when it is plain
+ * id characters: letters, digits and '-' (a UUID, a ULID, a trace id). Anything else ('.', ':',
+ * spaces, other scripts) could carry card digits past the log masking or forge a log field.
+ */
+const clientRequestIdShape = new RegExp(`^[A-Za-z0-9-]{1,${requestIdCharsMax}}$`);
+
+/** The call's request id: the client's x-request-id when it has the shape above, else a new UUID. */
+export function requestIdOf(metadata: ServerUnaryCall<unknown, unknown>['metadata']): string {
+  const chosen = metadata.get('x-request-id')[0];
+  return typeof chosen === 'string' && clientRequestIdShape.test(chosen) ? chosen : randomUUID();
+}
+
 export const serviceNames = ['tillgate.v1.ReturnsService', 'tillgate.v1.SalesService', 'tillgate.v1.InventoryService', 'tillgate.v1.AdminService'] as const;
 
 /** Shared by every handler: bounds, draining, logging and metrics. */
@@ -121,8 +139,7 @@ export class CallGate {
         callback(refused);
         return;
       }
-      // A client's request id, kept to id characters: it goes into every log line of the call.
-      const requestId = (call.metadata.get('x-request-id')[0]?.toString() ?? '').replace(/[^\w.:-]/g, '').slice(0, 64) || randomUUID();
+      const requestId = requestIdOf(call.metadata);
       const startedNs = process.hrtime.bigint();
       this.inflight += 1;
       this.metrics.inflightCalls.inc();
@@ -163,7 +180,6 @@ export class CallGate {
     this.metrics.inflightCalls.dec();
     const seconds = Number(process.hrtime.bigint() - startedNs) / 1e9;
     this.metrics.commands.inc({ type: name, interface: 'grpc', code });
-    this.metrics.commitLatency.observe({ interface: 'grpc', type: name }, seconds);
     // Refusals are normal traffic (a lookup that finds nothing, a bad request): debug, not info.
     if (code !== 'OK') this.logger.debug({ requestId, rpc: name, code, ms: Math.round(seconds * 1000) }, 'call refused');
     else this.logger.debug({ requestId, rpc: name, ms: seconds * 1000 }, 'call ok');
@@ -176,8 +192,13 @@ export class CallGate {
     const actor: Envelope['actor'] = {};
     if (context?.terminalId !== undefined) actor.terminalId = context.terminalId;
     if (context?.operatorId !== undefined) actor.operatorId = context.operatorId;
-    const outcome = await this.sink.submit({ idempotencyId, actor, command: build() });
+    const command = build();
+    const startedNs = process.hrtime.bigint();
+    const outcome = await this.sink.submit({ idempotencyId, actor, command });
     if (!outcome.ok) throw new OutcomeError(outcome.error);
+    // Sync latency is a KPI of commits, measured as the gateway's execute does: submit to durable
+    // commit, for outcomes that committed (or replay a commit); reads and refusals are not observed.
+    this.metrics.commitLatency.observe({ interface: 'grpc', type: command.type }, Number(process.hrtime.bigint() - startedNs) / 1e9);
     return { result: outcome.result, replay: outcome.replay, journalSeq: outcome.seq };
   }
 }
@@ -198,9 +219,14 @@ export interface RunningGrpcServer {
   drain(notServingMs: number, graceMs: number): Promise<void>;
 }
 
-/** The server's channel options; exported so the benchmark's echo server runs with the same. */
+/**
+ * The server's channel options; exported so the benchmark's echo server runs with the same. Option
+ * names are the ones grpc-js 1.14 reads in its Server constructor (build/src/server.js).
+ */
 export function grpcServerOptions(limits: GrpcLimits): Record<string, number> {
   return {
+    // grpc-js buffers each incoming message whole before any handler runs, so what one connection
+    // can make the node hold is messageBytesMax × streams: both are bounded here.
     'grpc.max_receive_message_length': limits.messageBytesMax,
     'grpc.max_send_message_length': limits.messageBytesMax,
     'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
@@ -208,7 +234,12 @@ export function grpcServerOptions(limits: GrpcLimits): Record<string, number> {
     'grpc.keepalive_permit_without_calls': limits.keepalivePermitWithoutCalls ? 1 : 0,
     // Clients may ping no more often than every 10 s (grpc-js answers faster pings with GOAWAY).
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
-    'grpc.max_concurrent_streams': Math.min(limits.concurrentCallsMax, 1000),
+    // Advertised in HTTP/2 SETTINGS: a client queues further calls instead of opening more streams.
+    // No more than the node takes calls at all: a stream over that would only be refused.
+    'grpc.max_concurrent_streams': Math.min(limits.concurrentCallsMax, limits.concurrentStreamsMax),
+    // Node's per-session memory credit (MB): past it new streams are refused. grpc-js leaves it
+    // unlimited unless set.
+    'grpc-node.max_session_memory': limits.sessionMemoryMbMax,
     'grpc.max_connection_idle_ms': 30 * 60 * 1000,
     // No channelz service is exposed, so its per-call bookkeeping (closures, timestamps, counters
     // on every stream) would only cost CPU; calls are counted in Prometheus metrics instead.

@@ -3,27 +3,42 @@
  */
 import * as pb from './proto.js';
 import { defined, fromProto, toProto } from './enums.js';
+import { RequestError } from './errors.js';
 import type * as L from '../ledger/index.js';
-import { buckets, channels, tenderTypes } from '../ledger/index.js';
+import { buckets, channels, limits, tenderTypes } from '../ledger/index.js';
 
 const bucket = (value: number, field: string): L.Bucket => fromProto(pb.Bucket, 'BUCKET_', buckets, value, field);
 const channel = (value: number, field: string): L.Channel => fromProto(pb.Channel, 'CHANNEL_', channels, value, field);
 const tenderType = (value: number, field: string): L.TenderType => fromProto(pb.TenderType, 'TENDER_TYPE_', tenderTypes, value, field);
 
-const saleLines = (lines: pb.SaleLine[]): L.SaleLine[] =>
-  lines.map((line) => ({ lineNo: line.lineNo, sku: line.sku, quantity: line.quantity, unitPriceMinor: line.unitPriceMinor }));
+/**
+ * A list longer than the ledger takes is refused here, before anything maps it, with the code,
+ * message and field the ledger's own check (validate.ts) gives: the ledger would refuse it too, but
+ * only after the main thread had mapped, encoded and sent every element to a writer (a 1 MiB
+ * request holds some 100,000 lines). Like the enum checks here, it runs before the ledger's checks
+ * of the request's other fields.
+ */
+function bounded<T>(list: readonly T[], field: string, countMax: number, noun: 'lines' | 'tenders'): readonly T[] {
+  if (list.length > countMax) throw new RequestError('TOO_MANY_LINES', `${field} has ${list.length} ${noun}, more than ${countMax}`, field);
+  return list;
+}
+
+const saleLines = (lines: pb.SaleLine[], field: string): L.SaleLine[] =>
+  bounded(lines, field, limits.linesMax, 'lines').map((line) => ({ lineNo: line.lineNo, sku: line.sku, quantity: line.quantity, unitPriceMinor: line.unitPriceMinor }));
 
 const tenders = (list: pb.Tender[]): L.Tender[] =>
-  list.map((tender, index) => defined({ tenderType: tenderType(tender.tenderType, `tenders[${index}].tenderType`), amountMinor: tender.amountMinor, cardMasked: tender.cardMasked }));
+  bounded(list, 'tenders', limits.tendersMax, 'tenders').map((tender, index) => defined({
+    tenderType: tenderType(tender.tenderType, `tenders[${index}].tenderType`), amountMinor: tender.amountMinor, cardMasked: tender.cardMasked,
+  }));
 
 const returnLines = (lines: pb.ReturnLine[]): L.ReturnLine[] =>
-  lines.map((line, index) => defined({
+  bounded(lines, 'lines', limits.linesMax, 'lines').map((line, index) => defined({
     lineNo: line.lineNo, receiptLineNo: line.receiptLineNo, sku: line.sku, quantity: line.quantity,
     unitRefundMinor: line.unitRefundMinor, disposition: bucket(line.disposition, `lines[${index}].disposition`),
   }));
 
 const replacement = (value: pb.Replacement | undefined): L.Replacement | undefined =>
-  value === undefined ? undefined : { receiptId: value.receiptId, lines: saleLines(value.lines) };
+  value === undefined ? undefined : { receiptId: value.receiptId, lines: saleLines(value.lines, 'replacement.lines') };
 
 const override = (value: pb.Override | undefined): L.Override | undefined =>
   value === undefined ? undefined : { operatorId: value.operatorId, reasonCode: value.reasonCode };
@@ -40,16 +55,16 @@ export const toCommand = {
   }),
   completeReturn: (r: pb.CompleteReturnRequest): L.CompleteReturn => defined({
     type: 'CompleteReturn' as const, storeId: r.storeId, returnId: r.returnId,
-    lines: r.lines.length === 0 ? undefined : r.lines.map((line) => ({ lineNo: line.lineNo, quantity: line.quantity })),
+    lines: r.lines.length === 0 ? undefined : bounded(r.lines, 'lines', limits.linesMax, 'lines').map((line) => ({ lineNo: line.lineNo, quantity: line.quantity })),
   }),
   voidReturn: (r: pb.VoidReturnRequest): L.VoidReturn => ({ type: 'VoidReturn', storeId: r.storeId, returnId: r.returnId, reason: r.reason }),
   recordSale: (r: pb.RecordSaleRequest): L.RecordSale => defined({
     type: 'RecordSale' as const, storeId: r.storeId, receiptId: r.receiptId, channel: channel(r.channel, 'channel'), currency: r.currency,
-    lines: saleLines(r.lines), tenders: tenders(r.tenders), customerToken: r.customerToken,
+    lines: saleLines(r.lines, 'lines'), tenders: tenders(r.tenders), customerToken: r.customerToken,
   }),
   importReceipt: (r: pb.ImportReceiptRequest): L.ImportReceipt => defined({
     type: 'ImportReceipt' as const, storeId: r.storeId, receiptId: r.receiptId, channel: channel(r.channel, 'channel'), currency: r.currency,
-    soldAtMs: r.soldAtMs, lines: saleLines(r.lines), tenders: tenders(r.tenders), customerToken: r.customerToken,
+    soldAtMs: r.soldAtMs, lines: saleLines(r.lines, 'lines'), tenders: tenders(r.tenders), customerToken: r.customerToken,
   }),
   upsertStore: (r: pb.UpsertStoreRequest): L.UpsertStore => defined({
     type: 'UpsertStore' as const, storeId: r.storeId, name: r.name, currency: r.currency,

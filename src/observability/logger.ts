@@ -5,7 +5,6 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { alwaysRedactedFields, maskPan, panFields } from '../security/card-data.js';
-import { luhnValid } from '../security/luhn.js';
 
 export type { Logger } from 'pino';
 
@@ -16,26 +15,108 @@ const redactPaths = [
   'authorization', '*.authorization', 'apiKey', '*.apiKey',
 ];
 
+/** A card number has 13 to 19 digits (ISO/IEC 7812). */
+const panDigitsMin = 13;
+const panDigitsMax = 19;
+
 /** Whether some 13 to 19 digits in a row of `digits` pass the Luhn check, as every card number does. */
 function holdsPan(digits: string): boolean {
-  for (let length = 13; length <= Math.min(19, digits.length); length += 1) {
-    for (let start = 0; start + length <= digits.length; start += 1) if (luhnValid(digits.slice(start, start + length))) return true;
+  for (let length = panDigitsMin; length <= Math.min(panDigitsMax, digits.length); length += 1) {
+    if (someWindowPassesLuhn(digits, length)) return true;
+  }
+  return false;
+}
+
+/** A digit as the Luhn check counts it when doubled. */
+const luhnDoubled = (digit: number): number => (digit * 2 > 9 ? digit * 2 - 9 : digit * 2);
+
+/**
+ * Whether some `length` digits in a row of `digits` pass the Luhn check, in one pass: the check
+ * doubles every second digit counting back from the window's last, so the digits at indexes of the
+ * last one's parity count plain and the others doubled. Sums per index parity slide with the
+ * window, so a run of millions of digits costs a few steps per digit, not a check per window.
+ */
+function someWindowPassesLuhn(digits: string, length: number): boolean {
+  let plainEven = 0;
+  let plainOdd = 0;
+  let doubledEven = 0;
+  let doubledOdd = 0;
+  const count = (index: number, sign: 1 | -1): void => {
+    const digit = digits.charCodeAt(index) - 48;
+    if (index % 2 === 0) {
+      plainEven += sign * digit;
+      doubledEven += sign * luhnDoubled(digit);
+    } else {
+      plainOdd += sign * digit;
+      doubledOdd += sign * luhnDoubled(digit);
+    }
+  };
+  for (let last = 0; last < digits.length; last += 1) {
+    count(last, 1);
+    if (last >= length) count(last - length, -1);
+    if (last < length - 1) continue;
+    const sum = last % 2 === 0 ? plainEven + doubledOdd : plainOdd + doubledEven;
+    if (sum % 10 === 0) return true;
   }
   return false;
 }
 
 /**
- * Masks possible PANs in text: a run of 13 or more digits (single spaces or dashes between them
- * allowed), wherever it stands (glued to letters as in `PAN4111…`, before a track-2 separator `D`
- * or `=`, inside a longer run such as a raw frame), when 13 to 19 digits of it pass the Luhn check,
- * as a card number's do; it is cut to its first 6 and last 4 digits. Runs no card number could be
- * (most timestamps, UUID tails, EAN codes) stay as they are.
+ * What may stand between two digits of a card number as it is written or typed: whitespace
+ * (Unicode spaces included), '.', ',', '/', '_', dashes (ASCII and Unicode, soft hyphen), the
+ * invisible zero-width characters, and, as they appear inside a finished JSON line, the escapes of
+ * tab, newline and the other control characters.
+ */
+const panSeparator = String.raw`(?:[\s.,/_\-\u00ad\u2010-\u2015\u2212\u200b-\u200d\u2060]|\\[bfnrt]|\\u00[01][0-9a-fA-F])`;
+/** At most this many separators between two digits of one number: "4111 - 1111" is one, "12.50    4111" is two. */
+const panSeparatorsBetweenDigitsMax = 3;
+/** The longest such a gap can be in characters: a separator is at most a 6-character JSON escape. */
+const panGapCharsMax = panSeparatorsBetweenDigitsMax * 6;
+const panGap = new RegExp(String.raw`^${panSeparator}{1,${panSeparatorsBetweenDigitsMax}}$`);
+/**
+ * A run of digits, or the JSON escape of a control character (its hex digits are not digits of the
+ * text). Neither pattern repeats a group, so a run of millions of characters costs no regex stack:
+ * a pattern like /\d(?:[ -]?\d)+/ overflows it on a 20 MB run of digits.
+ */
+const digitsOrEscape = /\\u00[01][0-9a-fA-F]|\d+/g;
+const notDigit = /\\u00[01][0-9a-fA-F]|\D/g;
+
+/**
+ * Masks possible PANs in text: a run of 13 or more digits, with short runs of separators between
+ * them allowed (see panSeparator), wherever it stands (glued to letters as in `PAN4111…`, before a
+ * track-2 separator `D` or `=`, inside a longer run such as a raw frame), when 13 to 19 digits of
+ * it pass the Luhn check, as a card number's do; it is cut to its first 6 and last 4 digits.
+ * Runs no card number could be (most timestamps, UUID tails, EAN codes) and text with fewer than
+ * 13 digits in one run (prices, dates, times) stay as they are. Linear in the text's length.
  */
 export function maskPansInText(text: string): string {
-  return text.replace(/(?<!\d)\d(?:[ -]?\d){12,}(?!\d)/g, (match) => {
-    const digits = match.replace(/\D/g, '');
-    return holdsPan(digits) ? maskPan(digits) : match;
-  });
+  const parts: string[] = [];
+  let copiedTo = 0;
+  let runStart = -1;
+  let runEnd = -1;
+  let runDigits = 0;
+  const endRun = (): void => {
+    if (runDigits < panDigitsMin) return;
+    const digits = text.slice(runStart, runEnd).replace(notDigit, '');
+    if (!holdsPan(digits)) return;
+    parts.push(text.slice(copiedTo, runStart), maskPan(digits));
+    copiedTo = runEnd;
+  };
+  for (const found of text.matchAll(digitsOrEscape)) {
+    const token = found[0];
+    if (token.startsWith('\\')) continue;
+    const start = found.index;
+    const joins = runDigits > 0 && start - runEnd <= panGapCharsMax && panGap.test(text.slice(runEnd, start));
+    if (!joins) {
+      endRun();
+      runStart = start;
+      runDigits = 0;
+    }
+    runEnd = start + token.length;
+    runDigits += token.length;
+  }
+  endRun();
+  return copiedTo === 0 ? text : parts.join('') + text.slice(copiedTo);
 }
 
 /**

@@ -1,12 +1,12 @@
 /**
  * Prometheus metrics, including the three KPIs of the design: synchronization latency (send →
  * durable commit, per interface), return authorization outcomes (approved / partially approved /
- * declined by reason / errored by code), and inventory accuracy (set by reconciliation).
+ * declined by reason / errored by code), and inventory accuracy (set from cycle counts).
  */
 import { createServer } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { firstDeclineReason } from '../ledger/types.js';
-import type { AuthorizeResult } from '../ledger/index.js';
+import type { AuthorizeResult, Bucket } from '../ledger/index.js';
 
 /** A scrape must arrive and be answered within this; idle or slow connections are cut. */
 const metricsRequestMsMax = 10_000;
@@ -14,6 +14,27 @@ const metricsRequestMsMax = 10_000;
 const metricsConnectionsMax = 64;
 
 const latencyBucketsSeconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/** Inventory accuracy is taken over this many of a bucket's latest cycle counts, so it follows the stock as it is now. */
+const inventoryCountsPerBucketMax = 1000;
+
+/** A bucket's latest cycle counts, as a ring: whether each found the recorded quantity. */
+class CountWindow {
+  private readonly matched = new Uint8Array(inventoryCountsPerBucketMax);
+  private next = 0;
+  private counts = 0;
+  private matching = 0;
+
+  /** Adds one count, dropping the oldest when full; returns the share of counts that matched. */
+  add(matches: boolean): number {
+    if (this.counts === inventoryCountsPerBucketMax) this.matching -= this.matched[this.next] ?? 0;
+    else this.counts += 1;
+    this.matched[this.next] = matches ? 1 : 0;
+    this.matching += matches ? 1 : 0;
+    this.next = (this.next + 1) % inventoryCountsPerBucketMax;
+    return this.matching / this.counts;
+  }
+}
 
 export class Metrics {
   readonly registry = new Registry();
@@ -25,7 +46,13 @@ export class Metrics {
   readonly shardQueue = new Gauge({ name: 'tillgate_shard_queued_commands', help: 'Commands queued or in flight per shard.', labelNames: ['shard'] as const, registers: [this.registry] });
   readonly shardCommitted = new Counter({ name: 'tillgate_shard_committed_commands_total', help: 'Commands committed per shard.', labelNames: ['shard'] as const, registers: [this.registry] });
   readonly writerRestarts = new Counter({ name: 'tillgate_writer_restarts_total', help: 'Shard writer threads restarted after a crash.', labelNames: ['shard'] as const, registers: [this.registry] });
-  readonly inventoryAccuracy = new Gauge({ name: 'tillgate_inventory_accuracy_ratio', help: 'Inventory data accuracy from the last reconciliation (0..1): positions matching the counted or journal-recomputed quantity.', registers: [this.registry] });
+  /**
+   * Set from cycle counts (CountStock), the one place the ledger learns counted against recorded
+   * stock. Labelled by bucket (three values), not by store or SKU, which are unbounded; a bucket
+   * has no series until it is counted, so no value is exported before there is one to export.
+   */
+  readonly inventoryAccuracy = new Gauge({ name: 'tillgate_inventory_accuracy_ratio', help: `Inventory accuracy (0..1): the share of the bucket's last ${inventoryCountsPerBucketMax} cycle counts (CountStock) on this node that found the recorded quantity.`, labelNames: ['bucket'] as const, registers: [this.registry] });
+  private readonly countWindows = new Map<Bucket, CountWindow>();
 
   constructor(options: { defaultMetrics: boolean } = { defaultMetrics: true }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -34,6 +61,21 @@ export class Metrics {
   /** Counts one authorization outcome, labelled by its decision and its first decline reason (NONE when none). */
   recordAuthorization(result: Pick<AuthorizeResult, 'decision' | 'lines'>): void {
     this.returnAuthorizations.inc({ decision: result.decision, reason: firstDeclineReason(result.lines) ?? 'NONE' });
+  }
+
+  /** Counts one authorization that errored (no decision was made), labelled by its error code. */
+  recordAuthorizationError(code: string): void {
+    this.returnAuthorizations.inc({ decision: 'ERROR', reason: code });
+  }
+
+  /** Records one committed cycle count (not a replay of one): it matched when it found no variance. */
+  recordCount(bucket: Bucket, varianceQuantity: number): void {
+    let window = this.countWindows.get(bucket);
+    if (window === undefined) {
+      window = new CountWindow();
+      this.countWindows.set(bucket, window);
+    }
+    this.inventoryAccuracy.set({ bucket }, window.add(varianceQuantity === 0));
   }
 
   /**

@@ -208,7 +208,7 @@ test.serial('shutdown with calls in flight loses no acknowledged call and half-a
 });
 
 test.serial('a call that arrives without a deadline gets the default one; its retry with the same id applies once', async (t) => {
-  const { node, client } = await startTestNode(t, { 'grpc.defaultDeadlineMs': 0, shards: 1 });
+  const { node, client } = await startTestNode(t, { 'grpc.defaultDeadlineMs': 1, shards: 1 });
   await seed(client, ['S1'], ['A'], 10);
   // A raw generated client sends no deadline at all (the SDK always sends one).
   const raw = new pb.SalesServiceClient(`localhost:${node.grpcPort}`, credentials.createSsl(readFileSync(node.caFile ?? '')));

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import { createLogger, maskPansInText } from '../../src/observability/logger.js';
+import { luhnValid } from '../../src/security/luhn.js';
 
 test('possible PANs in free text are masked to first 6 / last 4, with or without separators', (t) => {
   t.is(maskPansInText('card 4111111111111111 declined'), 'card 411111******1111 declined');
@@ -67,4 +69,57 @@ test('a PAN sent as a JSON number is masked and the line stays valid JSON; other
   t.is(parsed.request.price, '411111******1111');
   t.is(parsed.atMs, 1_764_342_573_000);
   t.is(parsed.seq, 41);
+});
+
+test('a PAN split by any short run of separators is masked: dots, Unicode spaces, double spaces, underscores, slashes, commas, dashes', (t) => {
+  const separators = ['.', '\u00a0', '\u2007', '\u202f', '\u3000', '  ', '_', '/', ',', ' - ', '\t', '\u2013', '\u200b'];
+  for (const separator of separators) {
+    const text = `card ${['4111', '1111', '1111', '1111'].join(separator)} declined`;
+    t.is(maskPansInText(text), 'card 411111******1111 declined', JSON.stringify(separator));
+  }
+  // Amex grouping (4-6-5), and one separator between every digit.
+  t.is(maskPansInText('amex 3782.822463.10005'), 'amex 378282*****0005');
+  t.is(maskPansInText([...'4111111111111111'].join('.')), '411111******1111');
+});
+
+test('ordinary text with separators stays as it is: timestamps, dates, prices, UUIDs, versions, long separator runs', (t) => {
+  const ordinary = [
+    'at 2025-11-28T14:29:33.120Z', 'on 28/11/2025 at 14:29', 'refund 12.50 of 1,234.56 USD', 'price 4,111.11',
+    'id 123e4567-e89b-12d3-a456-426614174000', 'version 20.19.43', 'store 42 sold 12 units on 2025-11-28',
+    // Four groups, but too far apart (a run of more than three separators) to be one number.
+    '4111    1111    1111    1111',
+  ];
+  for (const text of ordinary) t.is(maskPansInText(text), text);
+});
+
+test('a PAN with tabs or control characters between its digits is masked in the written line, where JSON escapes them', (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done(); } });
+  const logger = createLogger('info', sink);
+  logger.info({ note: '4111\t1111\t1111\t1111', other: '4111\u001f1111\u001f1111\u001f1111', nbsp: '4111\u00a01111\u00a01111\u00a01111' }, 'refund to 4111.1111.1111.1111');
+  const line = lines.join('');
+  const parsed = JSON.parse(line) as { note: string; other: string; nbsp: string; msg: string };
+  t.deepEqual([parsed.note, parsed.other, parsed.nbsp, parsed.msg], ['411111******1111', '411111******1111', '411111******1111', 'refund to 411111******1111']);
+});
+
+test('20 MB runs of digits and separators are masked without exhausting the regex stack or backtracking', (t) => {
+  // One run of four-digit groups: a pattern that repeats a group per digit overflows on it.
+  const groups = maskPansInText(`card ${'4111 '.repeat(4_000_000)}end`);
+  t.true(groups.startsWith('card 411141****'));
+  t.true(groups.endsWith('*4111 end'));
+  // Twelve digits split by dots, then a character that ends the run, over and over: each run is
+  // as long as a run can be without being looked at, and none is a card number.
+  const near = '1.2.3.4.5.6.7.8.9.0.1.2:'.repeat(850_000);
+  t.is(maskPansInText(near), near);
+});
+
+test('a run of digits is masked exactly when 13 to 19 digits in a row of it pass the Luhn check', (t) => {
+  const holdsPanByEveryWindow = (digits: string): boolean => {
+    for (let length = 13; length <= 19; length += 1) {
+      for (let start = 0; start + length <= digits.length; start += 1) if (luhnValid(digits.slice(start, start + length))) return true;
+    }
+    return false;
+  };
+  fc.assert(fc.property(fc.stringMatching(/^[0-9]{1,40}$/), (digits) => (maskPansInText(`x${digits}y`) !== `x${digits}y`) === holdsPanByEveryWindow(digits)), { numRuns: 5000 });
+  t.pass();
 });
