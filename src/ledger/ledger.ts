@@ -4,7 +4,7 @@
  * whole batch in one LMDB transaction (group commit). Outcomes are returned only after the
  * transaction is flushed to disk. Batches run strictly one after another.
  */
-import { InvariantError, LedgerError } from './errors.js';
+import { InvariantError, LedgerError, invariant } from './errors.js';
 import { EntryArena, bodyDigest, decodeEntry, encodeEntry } from './journal.js';
 import type { EntryType, JournalEntry, JournalHead } from './journal.js';
 import { limits } from './limits.js';
@@ -14,7 +14,7 @@ import type { RuleContext, RuleOutput } from './rules/index.js';
 import { Overlay, openEnvironment } from './storage.js';
 import type { Environment } from './storage.js';
 import { defaultPolicy as builtInPolicy } from './types.js';
-import type { Actor, Outcome, Policy } from './types.js';
+import type { Actor, Command, Outcome, Policy } from './types.js';
 import { validateEnvelope } from './validate.js';
 
 export interface LedgerOptions {
@@ -53,6 +53,15 @@ interface BatchState {
   head: JournalHead;
   nowMs: number;
   idempotencyAdded: number;
+  /** Records keyed by the bare id (the format before per-store keys) may still be held. */
+  bareIdRecords: boolean;
+}
+
+/** Where a command's idempotency record lives, and what it must match. */
+interface RecordSlot {
+  key: string;
+  storeId: string;
+  digest: string;
 }
 
 const idempotencyCountKey = 'idempotencyCount';
@@ -60,6 +69,25 @@ const idempotencyCountKey = 'idempotencyCount';
 const stuckExpiryKeysMax = 10_000;
 /** The last journal seq whose idempotency record pruning has dealt with (forgotten or kept past). */
 const idempotencyPrunedSeqKey = 'idempotencyPrunedSeq';
+/** The first journal seq whose idempotency record is keyed by store and id (idempotencyKey). */
+const idempotencyScopedFromSeqKey = 'idempotencyScopedFromSeq';
+
+/**
+ * An idempotency id names one request of one store, and its record is keyed by both. The pool
+ * sends all of a store's commands to one shard, so whether an id is known never depends on the
+ * shard count or on where other stores live: the same id sent for two stores is two requests
+ * wherever they land (keyed by the id alone, it was a conflict on one shard and applied twice
+ * across two). Commands for no store (UpsertSku, sent to every shard) use ''. Ids hold no control
+ * characters, so such a key is never the bare id that keyed records before.
+ */
+function idempotencyKey(storeId: string, id: string): string {
+  return `${storeId}\u0000${id}`;
+}
+
+/** The store a command's idempotency id is scoped to ('' for commands of no store). */
+function scopeOf(command: Command): string {
+  return 'storeId' in command ? command.storeId : '';
+}
 
 /**
  * What a shard's writer (the pool's worker thread, or the inline engine) needs of the ledger it
@@ -96,6 +124,8 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private readonly stuckExpiryKeys = new Set<string>();
   /** The batch's stored journal entries; reset once the batch is committed (or dropped). */
   private readonly arena = new EntryArena();
+  /** Entries from this seq on keyed their idempotency records by store and id; earlier ones by the bare id. */
+  private readonly scopedFromSeq: number;
 
   private constructor(env: Environment, options: LedgerOptions) {
     super(env, { ...builtInPolicy, ...options.defaultPolicy });
@@ -106,6 +136,7 @@ export class Ledger extends LedgerReader implements BatchLedger {
     this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
     this.tipHead = this.head();
     this.dropTimeIndex();
+    this.scopedFromSeq = this.scopeIdempotencyKeys();
   }
 
   static open(options: LedgerOptions): Ledger {
@@ -158,7 +189,10 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private executeBatch(envelopes: readonly unknown[]): Outcome[] {
     const fatal = this.fatal;
     if (fatal !== undefined) return envelopes.map((): Outcome => ({ ok: false, error: { code: 'SHARD_UNAVAILABLE', message: fatal.message } }));
-    const state: BatchState = { root: new Overlay(this.env), head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0 };
+    const root = new Overlay(this.env);
+    // Bare-id records remain until pruning has walked past the last entry that made one.
+    const bareIdRecords = this.scopedFromSeq > 1 && (root.get<number>('meta', idempotencyPrunedSeqKey) ?? 0) < this.scopedFromSeq - 1;
+    const state: BatchState = { root, head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0, bareIdRecords };
     this.sweepExpired(state);
     const outcomes = envelopes.map((envelope) => this.runOne(state, envelope));
     this.pruneIdempotency(state);
@@ -186,22 +220,25 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private runOne(state: BatchState, raw: unknown): Outcome {
     try {
       const envelope = validateEnvelope(raw);
+      const storeId = scopeOf(envelope.command);
       const digest = bodyDigest(envelope.command);
-      const prior = state.root.get<IdempotencyRecord>('idempotency', envelope.idempotencyId);
+      const slot: RecordSlot = { key: idempotencyKey(storeId, envelope.idempotencyId), storeId, digest };
+      let prior = state.root.get<IdempotencyRecord>('idempotency', slot.key);
+      if (prior === undefined && state.bareIdRecords) prior = state.root.get<IdempotencyRecord>('idempotency', envelope.idempotencyId);
       if (prior !== undefined) {
         if (prior.digest !== digest) {
           throw new LedgerError('IDEMPOTENCY_CONFLICT', `idempotency id ${envelope.idempotencyId} was used with a different request`, 'idempotencyId');
         }
         return prior.outcome.ok ? { ...prior.outcome, replay: true } : prior.outcome;
       }
-      return this.apply(state, envelope.command.type, envelope.idempotencyId, envelope.actor, (ctx) => runRule(ctx, envelope.command), digest);
+      return this.apply(state, envelope.command.type, envelope.idempotencyId, envelope.actor, (ctx) => runRule(ctx, envelope.command), slot);
     } catch (error) {
       return failure(error);
     }
   }
 
   /** Runs one rule in a savepoint of the batch overlay, journals it, remembers its id; undone on failure. */
-  private apply(state: BatchState, type: EntryType, idempotencyId: string, actor: Actor, rule: (ctx: RuleContext) => RuleOutput, digest?: string): Outcome {
+  private apply(state: BatchState, type: EntryType, idempotencyId: string, actor: Actor, rule: (ctx: RuleContext) => RuleOutput, record?: RecordSlot): Outcome {
     const tx = state.root;
     tx.savepoint();
     try {
@@ -213,8 +250,10 @@ export class Ledger extends LedgerReader implements BatchLedger {
       const { bytes, hash } = encodeEntry(entry, state.head.hash, this.arena);
       tx.appendJournal(seq, bytes);
       const outcome: Outcome = { ok: true, result: output.result, replay: false, seq };
-      if (digest !== undefined) {
-        tx.put('idempotency', idempotencyId, { digest, atMs: state.nowMs, outcome } satisfies IdempotencyRecord);
+      if (record !== undefined) {
+        // Pruning finds the record again from the journal entry's store: they must be the same.
+        invariant(output.storeId === record.storeId, `a ${type} entry is for store '${output.storeId}', its command for '${record.storeId}'`);
+        tx.put('idempotency', record.key, { digest: record.digest, atMs: state.nowMs, outcome } satisfies IdempotencyRecord);
         state.idempotencyAdded += 1;
       }
       tx.release();
@@ -275,9 +314,10 @@ export class Ledger extends LedgerReader implements BatchLedger {
       if (entry.atMs >= cutoffMs && pruned >= overflow) break;
       lastSeq = key;
       if (entry.type === 'ExpireReturn') continue;
-      const record = state.root.get<IdempotencyRecord>('idempotency', entry.idempotencyId);
+      const recordKey = key < this.scopedFromSeq ? entry.idempotencyId : idempotencyKey(entry.storeId, entry.idempotencyId);
+      const record = state.root.get<IdempotencyRecord>('idempotency', recordKey);
       if (record === undefined || !record.outcome.ok || record.outcome.seq !== key) continue;
-      state.root.remove('idempotency', entry.idempotencyId);
+      state.root.remove('idempotency', recordKey);
       pruned += 1;
     }
     if (lastSeq !== prunedSeq) state.root.put('meta', idempotencyPrunedSeqKey, lastSeq);
@@ -312,6 +352,20 @@ export class Ledger extends LedgerReader implements BatchLedger {
       this.env.dbs.meta.putSync(idempotencyPrunedSeqKey, prunedSeq);
       index.clearSync();
     });
+  }
+
+  /**
+   * Directories written before records were keyed by store (idempotencyKey) keyed them by the bare
+   * id. The first open by this build records the seq from which keys are scoped; until pruning has
+   * passed it, an id not found under its scoped key is looked up bare too, so a retry that spans
+   * the upgrade still replays. Returns that seq (1 for a directory this build created).
+   */
+  private scopeIdempotencyKeys(): number {
+    const recorded = this.env.dbs.meta.get(idempotencyScopedFromSeqKey) as number | undefined;
+    if (recorded !== undefined) return recorded;
+    const fromSeq = this.tipHead.seq + 1;
+    this.env.root.transactionSync(() => this.env.dbs.meta.putSync(idempotencyScopedFromSeqKey, fromSeq));
+    return fromSeq;
   }
 }
 

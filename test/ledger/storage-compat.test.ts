@@ -80,3 +80,48 @@ test('an idempotency time index left by an earlier build is emptied on open; its
   t.like(ledger.getPosition('S1', 'A'), { sellable: 6 });
   t.true(ledger.verify().ok);
 });
+
+// Until this build, an idempotency record was keyed by the bare id; it is now keyed by store and
+// id. Records of a directory written before must still replay (a retry spanning the upgrade) and
+// conflict, and be forgotten after the retention like any other.
+test('idempotency records keyed by the bare id by an earlier build still replay and conflict, then are forgotten', async (t) => {
+  const path = tempDir(t);
+  let nowMs = 1_000_000;
+  const clock = () => nowMs;
+  const retentionMs = 10_000;
+  const first = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
+  const setup = await first.execute(setupCommands(['S1'], ['A'], 10).map((command) => envelope(command)));
+  t.true(setup.every((outcome) => outcome.ok));
+  const [sold] = await first.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
+  t.true(sold?.ok);
+  await first.close();
+
+  // As the earlier build left it: every record under its bare id, and no record of where scoped keys begin.
+  const root = open({ path, maxDbs: 16, cache: false, compression: false });
+  const recordsOptions: DatabaseOptions & { name: string; useRecords: boolean } = { name: 'idempotency', cache: false, compression: false, useRecords: false };
+  const records = root.openDB(recordsOptions);
+  for (const { key, value } of [...records.getRange()]) {
+    const bare = (key as string).slice((key as string).indexOf('\u0000') + 1);
+    t.true(bare.length < (key as string).length, 'this build keyed the record by store and id');
+    await records.remove(key);
+    await records.put(bare, value);
+  }
+  await root.openDB({ name: 'meta' }).remove('idempotencyScopedFromSeq');
+  await root.close();
+
+  const ledger = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
+  t.teardown(() => ledger.close());
+  const [replayed] = await ledger.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
+  t.true(replayed?.ok && replayed.replay, 'a retry across the upgrade replays');
+  const [conflict] = await ledger.execute([envelope(sale('S1', 'R-2', 'A', 1), 'T1', 'sale-1')]);
+  t.is(conflict?.ok === false ? conflict.error.code : 'ok', 'IDEMPOTENCY_CONFLICT');
+  t.like(ledger.getPosition('S1', 'A'), { sellable: 7 });
+  nowMs += retentionMs + 1;
+  await ledger.expireDue();
+  const check = open({ path, maxDbs: 16, readOnly: true });
+  t.teardown(() => check.close());
+  t.is(check.openDB(recordsOptions).get('sale-1'), undefined, 'the bare record is pruned');
+  const [again] = await ledger.execute([envelope(sale('S1', 'R-1b', 'A', 1), 'T1', 'sale-1')]);
+  t.true(again?.ok && !again.replay, 'past the retention the id is forgotten and runs as a new command');
+  t.like(ledger.getPosition('S1', 'A'), { sellable: 6 });
+});

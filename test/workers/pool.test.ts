@@ -278,3 +278,22 @@ test('concurrent returns against one receipt from many terminals never exceed wh
     t.true(sink.reader('s1').verify().ok);
   }
 });
+
+test('an idempotency id names a request of one store: the same id for two stores is two requests whatever the shard count, and another body for the same store is a conflict', async (t) => {
+  for (const shardCount of [1, 2]) {
+    const pool = await ShardPool.start({ dataDir: tempDir(t), shardCount });
+    t.teardown(() => pool.close());
+    // Two stores on different shards when there are two.
+    let other = 1;
+    while (shardCount > 1 && shardOf(`st-${other}`, shardCount) === shardOf('st-0', shardCount)) other += 1;
+    const stores = ['st-0', `st-${other}`];
+    for (const command of setupCommands(stores, ['A'], 10)) t.true((await pool.submit(envelope(command))).ok);
+    const outcomes = await Promise.all(stores.map((storeId) => pool.submit(envelope(sale(storeId, 'R-1', 'A', 2), 'T1', 'shared-id'))));
+    t.deepEqual(outcomes.map((outcome) => outcome.ok && !outcome.replay), [true, true], `${shardCount} shard(s)`);
+    const conflict = await pool.submit(envelope(sale('st-0', 'R-2', 'A', 1), 'T1', 'shared-id'));
+    t.is(conflict.ok ? 'ok' : conflict.error.code, 'IDEMPOTENCY_CONFLICT');
+    const replay = await pool.submit(envelope(sale(stores[1] ?? '', 'R-1', 'A', 2), 'T1', 'shared-id'));
+    t.true(replay.ok && replay.replay);
+    t.deepEqual(stores.map((storeId) => pool.reader(storeId).getPosition(storeId, 'A')?.sellable), [8, 8]);
+  }
+});

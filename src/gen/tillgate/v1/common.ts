@@ -776,9 +776,12 @@ export function returnEventToJSON(object: ReturnEvent): string {
  */
 export interface RequestContext {
   /**
-   * The client's unique id for this request, usually a UUID; the SDK fills it. The same id with
-   * the same body returns the stored result as a replay; the same id with a different body fails
-   * with ALREADY_EXISTS and reason IDEMPOTENCY_CONFLICT. At most 128 characters; required.
+   * The client's unique id for this request, usually a UUID; the SDK fills it. An id names a
+   * request of one store (the request's store_id; catalog requests, which name no store, share
+   * one scope): the same id with the same body returns the stored result as a replay; the same id
+   * with a different body for the same store fails with ALREADY_EXISTS and reason
+   * IDEMPOTENCY_CONFLICT; the same id for another store is another request. At most 128
+   * characters; required.
    */
   idempotencyId: string;
   /** The register or device that sent the request, when known. It is recorded in the journal. */
