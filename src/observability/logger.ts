@@ -120,13 +120,22 @@ export function maskPansInText(text: string): string {
 }
 
 /**
- * The tokens of a finished JSON line that can carry card digits: a string literal (its contents are
- * text that may hold a PAN anywhere), or a number of 13 or more integer digits (a PAN a caller sent
- * as a JSON number). Runs of plain characters are taken whole, so a very long string does not
- * recurse per character. Digits inside a key or a string never match as a number, since the string
- * alternative consumes the whole literal first.
+ * A JSON number at a position of a finished line: its integer digits are captured. Sticky, so it
+ * is tried only where the scan stands (outside any string).
  */
-const jsonCardToken = /"(?:[^"\\]+|\\.)*"|(?<![\w.])-?(\d{13,})(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+const jsonNumber = /-?(\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/** Where the string literal that opens at `start` (a '"') ends: just past its closing quote. */
+function stringEnd(line: string, start: number): number {
+  let index = start + 1;
+  while (index < line.length) {
+    const code = line.charCodeAt(index);
+    if (code === 0x5c) index += 2; // a backslash escapes the character after it
+    else if (code === 0x22) return index + 1;
+    else index += 1;
+  }
+  return line.length;
+}
 
 /**
  * The finished log line with every string in it masked (nested fields, errors and their stacks
@@ -135,13 +144,42 @@ const jsonCardToken = /"(?:[^"\\]+|\\.)*"|(?<![\w.])-?(\d{13,})(?:\.\d+)?(?:[eE]
  * the Luhn check, or when it is past the integers a double holds exactly: a 19-digit PAN sent as a
  * number arrives with its last digits rounded, so the check no longer passes, but its leading
  * digits are still the card's. Numbers no card number could be (a timestamp in ms) stay numbers.
+ * One pass over the line, with no regex that repeats per character or escape: a string of
+ * millions of escaped characters costs no stack.
  */
 export function maskLogLine(line: string): string {
-  return line.replace(jsonCardToken, (token, integerDigits: string | undefined) => {
-    if (integerDigits === undefined) return maskPansInText(token);
-    const mayHoldPan = holdsPan(integerDigits) || (integerDigits.length >= 16 && Number(integerDigits) > Number.MAX_SAFE_INTEGER);
-    return mayHoldPan ? `"${maskPan(integerDigits)}"` : token;
-  });
+  const parts: string[] = [];
+  let copiedTo = 0;
+  let index = 0;
+  while (index < line.length) {
+    const code = line.charCodeAt(index);
+    if (code === 0x22) {
+      const end = stringEnd(line, index);
+      const literal = line.slice(index, end);
+      const masked = maskPansInText(literal);
+      if (masked !== literal) {
+        parts.push(line.slice(copiedTo, index), masked);
+        copiedTo = end;
+      }
+      index = end;
+    } else if (code === 0x2d || (code >= 0x30 && code <= 0x39)) {
+      jsonNumber.lastIndex = index;
+      const found = jsonNumber.exec(line);
+      if (found === null) {
+        index += 1;
+        continue;
+      }
+      const end = index + found[0].length;
+      const digits = found[1] ?? '';
+      const mayHoldPan = digits.length >= 13 && (holdsPan(digits) || (digits.length >= 16 && Number(digits) > Number.MAX_SAFE_INTEGER));
+      if (mayHoldPan) {
+        parts.push(line.slice(copiedTo, index), `"${maskPan(digits)}"`);
+        copiedTo = end;
+      }
+      index = end;
+    } else index += 1;
+  }
+  return copiedTo === 0 ? line : parts.join('') + line.slice(copiedTo);
 }
 
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {

@@ -123,3 +123,15 @@ test('a run of digits is masked exactly when 13 to 19 digits in a row of it pass
   fc.assert(fc.property(fc.stringMatching(/^[0-9]{1,40}$/), (digits) => (maskPansInText(`x${digits}y`) !== `x${digits}y`) === holdsPanByEveryWindow(digits)), { numRuns: 5000 });
   t.pass();
 });
+
+test('a log line with millions of escaped characters in one string is masked without exhausting the stack', (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done(); } });
+  const logger = createLogger('info', sink);
+  logger.info({ blob: `${'\t'.repeat(10_000_000)} 4111111111111111`, atMs: 1_764_342_573_000 }, 'escapes');
+  const line = lines.join('');
+  t.false(line.includes('4111111111111111'));
+  const parsed = JSON.parse(line) as { blob: string; atMs: number };
+  t.true(parsed.blob.endsWith(' 411111******1111'));
+  t.is(parsed.atMs, 1_764_342_573_000);
+});
