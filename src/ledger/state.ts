@@ -4,6 +4,7 @@
  * that the journal records, so the journal is by construction a complete account of them.
  */
 import { fail, invariant } from './errors.js';
+import { limits } from './limits.js';
 import type { Delta, PositionField } from './journal.js';
 import type { Overlay } from './storage.js';
 import type { Policy, Position, Receipt, ReturnRecord, Sku, Store } from './types.js';
@@ -90,7 +91,14 @@ export function applyDeltas(tx: Overlay, deltas: readonly Delta[], policy: Polic
     if (delta.kind === 'position') {
       const position = readPosition(tx, delta.storeId, delta.sku);
       const key = positionKeys[delta.field];
-      putPosition(tx, { ...position, [key]: position[key] + delta.delta }, policy);
+      const before = position[key];
+      const after = before + delta.delta;
+      // Every way stock moves (sales, returns, exchanges, stock commands) keeps a position within
+      // the bound, and a move back toward it is always allowed.
+      if (Math.abs(after) > limits.positionAbsMax && Math.abs(after) > Math.abs(before)) {
+        fail('QUANTITY_INVALID', `${delta.field} of ${delta.sku} would be ${after}, beyond ±${limits.positionAbsMax}`, 'quantity');
+      }
+      putPosition(tx, { ...position, [key]: after }, policy);
     } else if (delta.kind === 'line') {
       const receipt = readReceipt(tx, delta.storeId, delta.receiptId);
       invariant(receipt !== undefined, `line delta for missing receipt ${delta.receiptId}`);

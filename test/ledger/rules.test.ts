@@ -923,3 +923,17 @@ test('a closed and reopened ledger has the same head, balances and records, and 
   t.true(replay.ok && replay.replay);
   t.true(h.ledger.verify().ok);
 });
+
+test('no stock movement takes a position beyond ±positionAbsMax, returns included, and a move back toward the bound is always allowed', async (t) => {
+  const h = await setup(t, { nonReceiptedAmountMaxMinor: 1_000_000 });
+  t.true((await h.send({ type: 'CountStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', countedQuantity: limits.positionAbsMax })).ok);
+  // A non-receipted return of 1,000 units into sellable would take it past the bound.
+  const authorized = await h.send({ type: 'AuthorizeReturn', storeId: 'S1', returnId: 'RET-BIG', lines: [{ lineNo: 1, sku: 'A', quantity: 1000, unitRefundMinor: 0, disposition: 'SELLABLE' }] });
+  t.true(authorized.ok);
+  const completed = await h.send({ type: 'CompleteReturn', storeId: 'S1', returnId: 'RET-BIG' });
+  t.is(errorCode(completed), 'QUANTITY_INVALID');
+  t.like(h.ledger.getPosition('S1', 'A'), { sellable: limits.positionAbsMax });
+  t.true((await h.send({ type: 'AdjustStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', delta: -1, reason: 'shrink' })).ok);
+  t.is(errorCode(await h.send({ type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 2, reference: 'po' })), 'QUANTITY_INVALID');
+  t.true(h.ledger.verify().ok);
+});

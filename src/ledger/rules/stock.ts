@@ -27,7 +27,11 @@ function checkMovement(position: Position, deltas: readonly Delta[], policy: Pol
     after.set(delta.field, (after.get(delta.field) ?? positionField(position, delta.field)) + delta.delta);
   }
   for (const [field, value] of after) {
-    if (Math.abs(value) > limits.positionAbsMax) fail('QUANTITY_INVALID', `${field} would be ${value}, beyond ±${limits.positionAbsMax}`, 'quantity');
+    // Beyond the bound only when moving away from zero: a position past it (as a count or a
+    // return may once have left one) can always be brought back.
+    if (Math.abs(value) > limits.positionAbsMax && Math.abs(value) > Math.abs(positionField(position, field))) {
+      fail('QUANTITY_INVALID', `${field} would be ${value}, beyond ±${limits.positionAbsMax}`, 'quantity');
+    }
     if (value < 0 && !policy.backorderAllowed) fail('STOCK_WOULD_GO_NEGATIVE', `${field} would be ${value}`, 'quantity');
   }
   const sellable = after.get('SELLABLE') ?? position.sellable;
