@@ -1,9 +1,28 @@
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import { open } from 'lmdb';
 import type { DatabaseOptions } from 'lmdb';
 import { Ledger } from '../../src/ledger/index.js';
 import { envelope, sale, setupCommands } from '../helpers/commands.js';
 import { tempDir } from '../helpers/tmp.js';
+
+/** Plain msgpack maps, as the ledger stores them (useRecords is read by lmdb-js, missing from its types). */
+const recordsOptions: DatabaseOptions & { name: string; useRecords: boolean } = { name: 'idempotency', cache: false, compression: false, useRecords: false };
+
+/** A closed ledger directory holding a store, a SKU and one sale under id 'sale-1', with a clock the test moves. */
+async function ledgerWithOneSale(t: ExecutionContext): Promise<{ path: string; clock: () => number; retentionMs: number; passTime: (ms: number) => void }> {
+  const path = tempDir(t);
+  let nowMs = 1_000_000;
+  const clock = () => nowMs;
+  const retentionMs = 10_000;
+  const first = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
+  const setup = await first.execute(setupCommands(['S1'], ['A'], 10).map((command) => envelope(command)));
+  t.true(setup.every((outcome) => outcome.ok));
+  const [sold] = await first.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
+  t.true(sold?.ok);
+  await first.close();
+  return { path, clock, retentionMs, passTime: (ms) => { nowMs += ms; } };
+}
 
 // Until this build, ledger records were written with lmdb-js record structures (each value carries
 // its own definition); they are now plain msgpack maps. A data directory written before must still
@@ -36,22 +55,11 @@ test('records written with lmdb-js record structures still read, update and veri
 // pruning walked; pruning now walks the journal. A directory with such keys must open with the
 // index emptied, and its ids must still be remembered, then forgotten after the retention.
 test('an idempotency time index left by an earlier build is emptied on open; its ids are still replayed, then forgotten', async (t) => {
-  const path = tempDir(t);
-  let nowMs = 1_000_000;
-  const clock = () => nowMs;
-  const retentionMs = 10_000;
-  const first = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
-  const setup = await first.execute(setupCommands(['S1'], ['A'], 10).map((command) => envelope(command)));
-  t.true(setup.every((outcome) => outcome.ok));
-  const [sold] = await first.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
-  t.true(sold?.ok);
-  await first.close();
+  const { path, clock, retentionMs, passTime } = await ledgerWithOneSale(t);
 
   // As the earlier build left it: every remembered id in the time index, the oldest already
   // forgotten (record and key gone), and a key whose record is gone.
   const root = open({ path, maxDbs: 16, cache: false, compression: false });
-  // Plain msgpack maps, as the ledger stores them (useRecords is read by lmdb-js, missing from its types).
-  const recordsOptions: DatabaseOptions & { name: string; useRecords: boolean } = { name: 'idempotency', cache: false, compression: false, useRecords: false };
   const index = root.openDB({ name: 'idempotencyTime', cache: false, compression: false });
   const records = root.openDB(recordsOptions);
   const remembered = [...records.getRange()].map(({ key, value }) => ({ id: key as string, ...(value as { atMs: number; outcome: { seq: number } }) }));
@@ -60,7 +68,7 @@ test('an idempotency time index left by an earlier build is emptied on open; its
   if (forgotten === undefined || kept[0] === undefined) return t.fail('setup left too few ids');
   await records.remove(forgotten.id);
   for (const record of kept) await index.put([record.atMs, record.id], true);
-  await index.put([nowMs - 1, 'never-existed'], true);
+  await index.put([clock() - 1, 'never-existed'], true);
   t.is(index.getKeysCount(), kept.length + 1);
   await root.close();
 
@@ -73,7 +81,7 @@ test('an idempotency time index left by an earlier build is emptied on open; its
 
   const [replayed] = await ledger.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
   t.true(replayed?.ok && replayed.replay, 'the id is still remembered');
-  nowMs += retentionMs + 1;
+  passTime(retentionMs + 1);
   await ledger.expireDue();
   const [again] = await ledger.execute([envelope(sale('S1', 'R-1b', 'A', 1), 'T1', 'sale-1')]);
   t.true(again?.ok && !again.replay, 'past the retention the id is forgotten and runs as a new command');
@@ -85,20 +93,10 @@ test('an idempotency time index left by an earlier build is emptied on open; its
 // id. Records of a directory written before must still replay (a retry spanning the upgrade) and
 // conflict, and be forgotten after the retention like any other.
 test('idempotency records keyed by the bare id by an earlier build still replay and conflict, then are forgotten', async (t) => {
-  const path = tempDir(t);
-  let nowMs = 1_000_000;
-  const clock = () => nowMs;
-  const retentionMs = 10_000;
-  const first = Ledger.open({ path, clock, idempotencyRetentionMs: retentionMs });
-  const setup = await first.execute(setupCommands(['S1'], ['A'], 10).map((command) => envelope(command)));
-  t.true(setup.every((outcome) => outcome.ok));
-  const [sold] = await first.execute([envelope(sale('S1', 'R-1', 'A', 3), 'T1', 'sale-1')]);
-  t.true(sold?.ok);
-  await first.close();
+  const { path, clock, retentionMs, passTime } = await ledgerWithOneSale(t);
 
   // As the earlier build left it: every record under its bare id, and no record of where scoped keys begin.
   const root = open({ path, maxDbs: 16, cache: false, compression: false });
-  const recordsOptions: DatabaseOptions & { name: string; useRecords: boolean } = { name: 'idempotency', cache: false, compression: false, useRecords: false };
   const records = root.openDB(recordsOptions);
   for (const { key, value } of [...records.getRange()]) {
     const bare = (key as string).slice((key as string).indexOf('\u0000') + 1);
@@ -116,7 +114,7 @@ test('idempotency records keyed by the bare id by an earlier build still replay 
   const [conflict] = await ledger.execute([envelope(sale('S1', 'R-2', 'A', 1), 'T1', 'sale-1')]);
   t.is(conflict?.ok === false ? conflict.error.code : 'ok', 'IDEMPOTENCY_CONFLICT');
   t.like(ledger.getPosition('S1', 'A'), { sellable: 7 });
-  nowMs += retentionMs + 1;
+  passTime(retentionMs + 1);
   await ledger.expireDue();
   const check = open({ path, maxDbs: 16, readOnly: true });
   t.teardown(() => check.close());

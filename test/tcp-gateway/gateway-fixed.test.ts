@@ -3,12 +3,10 @@
 import { connect } from 'node:net';
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import type { Envelope, Outcome } from '../../src/ledger/index.js';
 import * as codec from '../../src/tcp-gateway/codec/index.js';
 import type { fixed } from '../../src/tcp-gateway/codec/index.js';
-import type { CommandSink, ShardPool } from '../../src/workers/index.js';
 import type { RegisterClient } from '../../src/tcp-gateway/index.js';
-import { connectRegister, skus, startNode, stockStart, storeId, verifyAll } from './gateway-helpers.js';
+import { connectRegister, oversizedCompletions, skus, startNode, stockStart, storeId, verifyAll } from './gateway-helpers.js';
 import type { Node } from './gateway-helpers.js';
 
 const terminal = 'TERM0009';
@@ -135,17 +133,8 @@ test('fixed-v1 lines: a trailer that disagrees with the message is answered 30 w
 });
 
 test('fixed-v1: a reply whose values do not fit its columns is answered 96 after the commit, and the connection keeps working', async (t) => {
-  // A completion of 150,000 units (weighed goods held over gRPC): the D record's 5-digit quantity cannot carry it.
-  const oversized = (pool: ShardPool): CommandSink => Object.assign(Object.create(pool) as ShardPool, {
-    submit: async (envelope: Envelope): Promise<Outcome> => {
-      if (envelope.command.type !== 'CompleteReturn') return pool.submit(envelope);
-      return {
-        ok: true, replay: false, seq: 1,
-        result: { type: 'ReturnCompleted', returnId: envelope.command.returnId, lines: [{ lineNo: 1, quantity: 150_000, refundMinor: 0 }], refundMinor: 0, refunds: [], event: 'return.partial', differenceMinor: 0 },
-      };
-    },
-  });
-  const node = await startNode(t, { dialect: 'fixed-v1' }, {}, 2, oversized);
+  // A completion of 150,000 units: the D record's 5-digit quantity cannot carry it.
+  const node = await startNode(t, { dialect: 'fixed-v1' }, {}, 2, oversizedCompletions);
   const register = await rawLines(t, node);
   register.send([header(1, 'SO'), trailer(0, 0, 0)]);
   register.send([header(2, 'RC', { returnId: 'WEIGHED-1' }), trailer(0, 0, 0)]);

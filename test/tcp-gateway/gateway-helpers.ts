@@ -9,6 +9,7 @@ import type { Dialect, FieldValue, IsoMessage, LineItem } from '../../src/tcp-ga
 import { encodeLineItems } from '../../src/tcp-gateway/codec/index.js';
 import { RegisterClient, startGateway } from '../../src/tcp-gateway/index.js';
 import type { GatewayLimits, GatewayListenerOptions, RunningGateway } from '../../src/tcp-gateway/index.js';
+import type { Envelope, Outcome } from '../../src/ledger/index.js';
 import { ShardPool } from '../../src/workers/index.js';
 import type { CommandSink } from '../../src/workers/index.js';
 import { envelope, setupCommands } from '../helpers/commands.js';
@@ -93,4 +94,20 @@ export async function metricValue(node: Node, name: string, labels: Record<strin
 export function verifyAll(node: Node): { ok: boolean; heads: number[] } {
   const readers = node.pool.readers();
   return { ok: readers.every((reader) => reader.verify().ok), heads: readers.map((reader) => reader.head().seq) };
+}
+
+/**
+ * Wraps the pool so that a CompleteReturn "completes" 150,000 units of line 1 without reaching the
+ * ledger: weighed goods held over gRPC, a quantity no register reply has the digits for.
+ */
+export function oversizedCompletions(pool: ShardPool): CommandSink {
+  return Object.assign(Object.create(pool) as ShardPool, {
+    submit: async (submitted: Envelope): Promise<Outcome> => {
+      if (submitted.command.type !== 'CompleteReturn') return pool.submit(submitted);
+      return {
+        ok: true, replay: false, seq: 1,
+        result: { type: 'ReturnCompleted', returnId: submitted.command.returnId, lines: [{ lineNo: 1, quantity: 150_000, refundMinor: 0 }], refundMinor: 0, refunds: [], event: 'return.partial', differenceMinor: 0 },
+      };
+    },
+  });
 }

@@ -3,13 +3,12 @@
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
 import test from 'ava';
-import { items, metricValue, skus, startNode, stockStart, storeId } from './gateway-helpers.js';
+import { items, metricValue, oversizedCompletions, skus, startNode, stockStart, storeId } from './gateway-helpers.js';
 import type { Node } from './gateway-helpers.js';
 import type { CommandSink, ShardPool } from '../../src/workers/index.js';
 import { iso } from './gateway-helpers.js';
 import { decode, encode, getIsoDialect, LengthFramer } from '../../src/tcp-gateway/codec/index.js';
 import type { IsoMessage } from '../../src/tcp-gateway/codec/index.js';
-import type { Envelope, Outcome } from '../../src/ledger/index.js';
 import { resolveLimits } from '../../src/tcp-gateway/limits.js';
 
 function open(node: Node): Promise<Socket> {
@@ -211,31 +210,29 @@ test('a draining connection whose register sends more after the stop began still
   t.true(Date.now() - startedMs < graceMs / 2, `the stop took ${Date.now() - startedMs} ms of a ${graceMs} ms grace`);
 });
 
-test('a register that half-closes after its request still gets the answer to a command the ledger applied', async (t) => {
-  // The pool answers 150 ms late, so the register's FIN arrives well before the answer exists.
-  const slow = (pool: ShardPool): CommandSink => Object.assign(Object.create(pool) as ShardPool, {
-    submit: async (envelope: Parameters<ShardPool['submit']>[0]) => {
-      await new Promise((resolve) => setTimeout(resolve, 150));
-      return pool.submit(envelope);
-    },
-  });
-  const node = await startNode(t, { dialect: 'iso87-ascii' }, {}, 1, slow);
-  const socket = connect({ host: '127.0.0.1', port: node.port, allowHalfOpen: true });
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const replies: string[] = [];
+/** Every iso87-ascii reply the socket receives, decoded, in order. */
+function collectReplies(socket: Socket): IsoMessage[] {
+  const replies: IsoMessage[] = [];
   const replyFramer = new LengthFramer({ header: 'binary2', headerCountsItself: false, frameBytesMax: 8192 });
   socket.on('data', (chunk: Buffer) => {
-    for (const event of replyFramer.push(chunk)) if (event.kind === 'frame') replies.push(Buffer.from(event.payload).toString('latin1'));
+    for (const event of replyFramer.push(chunk)) if (event.kind === 'frame') replies.push(decode(event.payload, ascii));
   });
-  const sale = framer.frame(encode(iso('0200', {
-    3: '000000', 7: '1128101531', 11: '000002', 37: 'HALF-1', 41: 'TERM0001', 42: storeId, 49: '978',
-    48: items({ lineNo: 1, sku: skus[0], quantity: 2, unitPrice: 100 }),
-  }), ascii));
-  socket.end(Buffer.concat([signOn, sale]));
+  return replies;
+}
+
+/** A reply as its MTI and response code, e.g. 0210/00. */
+const answerOf = (reply: IsoMessage): string => `${reply.mti}/${String(reply.fields.get(39))}`;
+
+test('a register that half-closes after its request still gets the answer to a command the ledger applied', async (t) => {
+  // The answer comes 150 ms after the commit, so the register's FIN arrives well before it.
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, {}, 1, slowSink(150));
+  const socket = connect({ host: '127.0.0.1', port: node.port, allowHalfOpen: true });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const replies = collectReplies(socket);
+  socket.end(Buffer.concat([signOn, saleFrame(2, 'HALF-1')]));
   await closedWithin(socket, 5000);
-  t.is(replies.length, 2);
-  t.true(replies[1]?.startsWith('0210'), replies[1]);
-  t.is(node.pool.reader(storeId).getPosition(storeId, skus[0])?.sellable, stockStart - 2);
+  t.deepEqual(replies.map(answerOf), ['0810/00', '0210/00']);
+  t.is(node.pool.reader(storeId).getPosition(storeId, skus[1])?.sellable, stockStart - 1);
   t.deepEqual(node.gateway.stats().refused, {});
 });
 
@@ -259,50 +256,22 @@ test('the slow-sender rule measures a frame from when it began: a pause between 
 });
 
 test('a slow sender with a request in flight gets its answer before the connection closes', async (t) => {
-  const slow = (pool: ShardPool): CommandSink => Object.assign(Object.create(pool) as ShardPool, {
-    submit: async (envelope: Parameters<ShardPool['submit']>[0]) => {
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      return pool.submit(envelope);
-    },
-  });
-  const node = await startNode(t, { dialect: 'iso87-ascii' }, { readBytesPerSecondMin: 100, readWindowMs: 300, firstFrameMsMax: 10_000, idleMsMax: 60_000 }, 1, slow);
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { readBytesPerSecondMin: 100, readWindowMs: 300, firstFrameMsMax: 10_000, idleMsMax: 60_000 }, 1, slowSink(700));
   const socket = await open(node);
-  const replies: string[] = [];
-  const replyFramer = new LengthFramer({ header: 'binary2', headerCountsItself: false, frameBytesMax: 8192 });
-  socket.on('data', (chunk: Buffer) => {
-    for (const event of replyFramer.push(chunk)) if (event.kind === 'frame') replies.push(Buffer.from(event.payload).toString('latin1'));
-  });
-  const sale = framer.frame(encode(iso('0200', {
-    3: '000000', 7: '1128101532', 11: '000003', 37: 'SLOW-1', 41: 'TERM0001', 42: storeId, 49: '978',
-    48: items({ lineNo: 1, sku: skus[0], quantity: 1, unitPrice: 100 }),
-  }), ascii));
+  const replies = collectReplies(socket);
   // The sale goes to the (slow) ledger; then a length header and nothing more: a slow sender.
-  socket.write(Buffer.concat([signOn, sale, Buffer.from([0x1f, 0x40])]));
+  socket.write(Buffer.concat([signOn, saleFrame(3, 'SLOW-1'), Buffer.from([0x1f, 0x40])]));
   await closedWithin(socket, 5000);
   t.is(node.gateway.stats().refused.read_bytes_per_second_min, 1);
-  t.is(replies.length, 2);
-  t.true(replies[1]?.startsWith('0210'), replies[1]);
-  t.is(node.pool.reader(storeId).getPosition(storeId, skus[0])?.sellable, stockStart - 1);
+  t.deepEqual(replies.map(answerOf), ['0810/00', '0210/00']);
+  t.is(node.pool.reader(storeId).getPosition(storeId, skus[1])?.sellable, stockStart - 1);
 });
 
 test('iso: a reply whose line decisions cannot be built is answered 96 after the commit, and the connection keeps working', async (t) => {
-  // A completion of 150,000 units (weighed goods held over gRPC): field 48's quantity columns cannot carry it.
-  const oversized = (pool: ShardPool): CommandSink => Object.assign(Object.create(pool) as ShardPool, {
-    submit: async (envelope: Envelope): Promise<Outcome> => {
-      if (envelope.command.type !== 'CompleteReturn') return pool.submit(envelope);
-      return {
-        ok: true, replay: false, seq: 1,
-        result: { type: 'ReturnCompleted', returnId: envelope.command.returnId, lines: [{ lineNo: 1, quantity: 150_000, refundMinor: 0 }], refundMinor: 0, refunds: [], event: 'return.partial', differenceMinor: 0 },
-      };
-    },
-  });
-  const node = await startNode(t, { dialect: 'iso87-ascii' }, {}, 1, oversized);
+  // A completion of 150,000 units: field 48's quantity columns cannot carry it.
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, {}, 1, oversizedCompletions);
   const socket = await open(node);
-  const replies: IsoMessage[] = [];
-  const replyFramer = new LengthFramer({ header: 'binary2', headerCountsItself: false, frameBytesMax: 8192 });
-  socket.on('data', (chunk: Buffer) => {
-    for (const event of replyFramer.push(chunk)) if (event.kind === 'frame') replies.push(decode(event.payload, ascii));
-  });
+  const replies = collectReplies(socket);
   const completion = framer.frame(encode(iso('0200', {
     3: '200000', 7: '1128101533', 11: '000004', 41: 'TERM0001', 42: storeId, 49: '978', 90: '01000000031128000003'.padEnd(42, '0'),
   }), ascii));
@@ -310,7 +279,7 @@ test('iso: a reply whose line decisions cannot be built is answered 96 after the
   await new Promise((resolve) => setTimeout(resolve, 400));
   socket.write(echo);
   await new Promise((resolve) => setTimeout(resolve, 200));
-  t.deepEqual(replies.map((reply) => `${reply.mti}/${String(reply.fields.get(39))}`), ['0810/00', '0210/96', '0810/00']);
+  t.deepEqual(replies.map(answerOf), ['0810/00', '0210/96', '0810/00']);
   t.false(socket.destroyed);
   socket.destroy();
 });
