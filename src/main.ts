@@ -99,13 +99,14 @@ function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandS
 export async function startNode(config: Readonly<Config>, logger: Logger = createLogger(config.logLevel)): Promise<TillgateNode> {
   const startedAtMs = Date.now();
   const metrics = new Metrics();
-  // What both engines are opened with; the pool also reports its writers and commits.
+  // What both engines are opened with (faults are logged); the pool also reports its writers and commits.
   const shards = {
     dataDir: config.dataDir,
     ...(config.shards === undefined ? {} : { shardCount: config.shards }),
     queueCommandsMax: config.pool.queueCommandsMax,
     batchCommandsMax: config.pool.batchCommandsMax,
     expirySweepIntervalMs: config.pool.expirySweepIntervalMs,
+    onWriterFault: (shard: number, message: string) => logger.error({ shard, reason: message }, 'shard writer fault; it goes on'),
   };
   const pool = config.engine === 'inline' ? InlineSink.open(shards) : await ShardPool.start({
     ...shards,

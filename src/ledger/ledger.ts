@@ -24,7 +24,7 @@ export interface LedgerOptions {
   /**
    * A clock that never jumps, in ms (performance.now by default; the injected `clock` when only
    * that is given, so tests that move time also move pruning). Idempotency retention is counted on
-   * it, so a wall clock that steps forward cannot make ids be forgotten early.
+   * it, so a wall clock that steps forward or back cannot make ids be forgotten early.
    */
   steadyClock?: () => number;
   defaultPolicy?: Partial<Policy>;
@@ -44,6 +44,7 @@ export const ledgerDefaults = Object.freeze({
 
 interface IdempotencyRecord {
   digest: string;
+  /** When it was made, on the retention clock (Ledger.retentionNow): what its age is read from. */
   atMs: number;
   outcome: Outcome;
 }
@@ -55,6 +56,8 @@ interface BatchState {
   idempotencyAdded: number;
   /** Records keyed by the bare id (the format before per-store keys) may still be held. */
   bareIdRecords: boolean;
+  /** The retention clock at the start of the batch. */
+  retentionNowMs: number;
 }
 
 /** Where a command's idempotency record lives, and what it must match. */
@@ -69,6 +72,8 @@ const idempotencyCountKey = 'idempotencyCount';
 const stuckExpiryKeysMax = 10_000;
 /** The last journal seq whose idempotency record pruning has dealt with (forgotten or kept past). */
 const idempotencyPrunedSeqKey = 'idempotencyPrunedSeq';
+/** The retention clock's last reading stored with an idempotency record (Ledger.retentionNow). */
+const idempotencyClockKey = 'idempotencyClockMs';
 /** The first journal seq whose idempotency record is keyed by store and id (idempotencyKey). */
 const idempotencyScopedFromSeqKey = 'idempotencyScopedFromSeq';
 
@@ -116,8 +121,10 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private closed = false;
   private readonly clock: () => number;
   private readonly steadyClock: () => number;
-  /** Wall and steady time when this ledger opened: retention's "now" is the first plus the steady time since. */
+  /** Where the retention clock started when this ledger opened, on the steady clock and in wall time. */
   private readonly openedAt: { wallMs: number; steadyMs: number };
+  /** The retention clock's last reading: it never goes back. */
+  private retentionLastMs = 0;
   private readonly retentionMs: number;
   private readonly recordsMax: number;
   /** Expiry keys whose release failed with an internal error: passed over by later sweeps. */
@@ -131,7 +138,8 @@ export class Ledger extends LedgerReader implements BatchLedger {
     super(env, { ...builtInPolicy, ...options.defaultPolicy });
     this.clock = options.clock ?? Date.now;
     this.steadyClock = options.steadyClock ?? options.clock ?? (() => performance.now());
-    this.openedAt = { wallMs: this.clock(), steadyMs: this.steadyClock() };
+    const stored = env.dbs.meta.get(idempotencyClockKey) as number | undefined;
+    this.openedAt = { wallMs: Math.max(this.clock(), stored ?? 0), steadyMs: this.steadyClock() };
     this.retentionMs = options.idempotencyRetentionMs ?? ledgerDefaults.idempotencyRetentionMs;
     this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
     this.tipHead = this.head();
@@ -192,7 +200,7 @@ export class Ledger extends LedgerReader implements BatchLedger {
     const root = new Overlay(this.env);
     // Bare-id records remain until pruning has walked past the last entry that made one.
     const bareIdRecords = this.scopedFromSeq > 1 && (root.get<number>('meta', idempotencyPrunedSeqKey) ?? 0) < this.scopedFromSeq - 1;
-    const state: BatchState = { root, head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0, bareIdRecords };
+    const state: BatchState = { root, head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0, bareIdRecords, retentionNowMs: this.retentionNow() };
     this.sweepExpired(state);
     const outcomes = envelopes.map((envelope) => this.runOne(state, envelope));
     this.pruneIdempotency(state);
@@ -253,7 +261,7 @@ export class Ledger extends LedgerReader implements BatchLedger {
       if (record !== undefined) {
         // Pruning finds the record again from the journal entry's store: they must be the same.
         invariant(output.storeId === record.storeId, `a ${type} entry is for store '${output.storeId}', its command for '${record.storeId}'`);
-        tx.put('idempotency', record.key, { digest: record.digest, atMs: state.nowMs, outcome } satisfies IdempotencyRecord);
+        tx.put('idempotency', record.key, { digest: record.digest, atMs: state.retentionNowMs, outcome } satisfies IdempotencyRecord);
         state.idempotencyAdded += 1;
       }
       tx.release();
@@ -289,39 +297,52 @@ export class Ledger extends LedgerReader implements BatchLedger {
   }
 
   /**
+   * The clock an idempotency record's age is read on: the wall clock when the ledger opened (or the
+   * last reading stored, if that is later), plus the steady time since; it never goes back. A
+   * wall clock that steps forward or back while the ledger runs moves it neither way, so no record
+   * is stamped younger or older than it is. A wall clock already wrong when the ledger opens is
+   * taken as it is.
+   */
+  private retentionNow(): number {
+    this.retentionLastMs = Math.max(this.retentionLastMs, this.openedAt.wallMs + (this.steadyClock() - this.openedAt.steadyMs));
+    return this.retentionLastMs;
+  }
+
+  /**
    * Forgets idempotency ids past retention, and the oldest past the record bound, oldest first.
-   * The journal is the age index: entries are in commit order and name their id, so pruning walks
-   * it from where it last stopped and writes nothing per command. A record is dropped only if it is
-   * still the one that entry created (its outcome's seq), since an id forgotten earlier may have
-   * been used again since. Bounded per batch in entries read and in records dropped.
-   * Age is read in journal order: after the wall clock steps forward by D and back, ids are
-   * forgotten up to D late (never early); the record bound still applies meanwhile. "Now" for
-   * retention is the wall clock at open plus the steady time since, or the wall clock if that is
-   * behind: a wall clock that steps forward while the ledger runs moves it no faster than time
-   * passes (a wall clock already wrong when the ledger opens is taken as it is).
+   * The journal is the commit-order index: entries name their id, so pruning walks it from where it
+   * last stopped and writes nothing per command. A record is dropped only if it is still the one
+   * that entry created (its outcome's seq), since an id forgotten earlier may have been used again
+   * since; entries with no such record are passed over. The walk stops at the first record younger
+   * than the cutoff (once the record bound is met). Its age is its own stamp on the retention
+   * clock, and the cutoff is the earlier of that clock and the wall clock, less the retention: a
+   * record is forgotten late (while the wall clock is behind) but never early. Bounded per batch in
+   * entries read and in records dropped.
    */
   private pruneIdempotency(state: BatchState): void {
     const count = (state.root.get<number>('meta', idempotencyCountKey) ?? 0) + state.idempotencyAdded;
     const overflow = Math.max(0, count - this.recordsMax);
-    const steadyNowMs = this.openedAt.wallMs + (this.steadyClock() - this.openedAt.steadyMs);
-    const cutoffMs = Math.min(state.nowMs, steadyNowMs) - this.retentionMs;
+    const cutoffMs = Math.min(state.nowMs, state.retentionNowMs) - this.retentionMs;
     const prunedSeq = state.root.get<number>('meta', idempotencyPrunedSeqKey) ?? 0;
     let lastSeq = prunedSeq;
     let pruned = 0;
     for (const { key, value } of this.env.journal.getRange({ start: prunedSeq + 1, limit: limits.idempotencyPruneEntriesMax })) {
       if (pruned >= limits.idempotencyPruneRecordsMax) break;
       const { entry } = decodeEntry(value);
-      if (entry.atMs >= cutoffMs && pruned >= overflow) break;
+      if (entry.type !== 'ExpireReturn') {
+        const recordKey = key < this.scopedFromSeq ? entry.idempotencyId : idempotencyKey(entry.storeId, entry.idempotencyId);
+        const record = state.root.get<IdempotencyRecord>('idempotency', recordKey);
+        if (record !== undefined && record.outcome.ok && record.outcome.seq === key) {
+          if (record.atMs >= cutoffMs && pruned >= overflow) break;
+          state.root.remove('idempotency', recordKey);
+          pruned += 1;
+        }
+      }
       lastSeq = key;
-      if (entry.type === 'ExpireReturn') continue;
-      const recordKey = key < this.scopedFromSeq ? entry.idempotencyId : idempotencyKey(entry.storeId, entry.idempotencyId);
-      const record = state.root.get<IdempotencyRecord>('idempotency', recordKey);
-      if (record === undefined || !record.outcome.ok || record.outcome.seq !== key) continue;
-      state.root.remove('idempotency', recordKey);
-      pruned += 1;
     }
     if (lastSeq !== prunedSeq) state.root.put('meta', idempotencyPrunedSeqKey, lastSeq);
     if (state.idempotencyAdded > 0 || pruned > 0) state.root.put('meta', idempotencyCountKey, count - pruned);
+    if (state.idempotencyAdded > 0) state.root.put('meta', idempotencyClockKey, state.retentionNowMs);
   }
 
   /**

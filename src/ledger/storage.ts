@@ -16,7 +16,7 @@ export const databaseNames = [
   'reservedReceiptIds', // [storeId, receiptId] -> returnId, for replacement receipts of held exchanges
   'expiry', // [expiresAtMs, storeId, returnId] -> true, for held returns only
   'velocity', // [storeId, customerToken] -> number[] (approved-return times, newest last)
-  'idempotency', // idempotencyId -> IdempotencyRecord
+  'idempotency', // storeId \0 idempotencyId -> IdempotencyRecord (the bare id in records from before format 2)
   'idempotencyTime', // no longer written: emptied on open (pruning walks the journal; see Ledger.pruneIdempotency)
 ] as const;
 export type DatabaseName = (typeof databaseNames)[number];

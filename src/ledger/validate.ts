@@ -112,12 +112,34 @@ const commandFields: Record<Command['type'], ReadonlySet<string>> = {
 };
 
 /**
+ * The lengths and leading digits of the payment cards in use, Luhn aside: 16 or 19 digits from a
+ * card network's range (2 to 6: Mastercard, Visa, Amex, Discover, UnionPay, JCB, Maestro...), or 15
+ * beginning 34 or 37 (Amex). Product and shipping codes of other lengths (EAN-13, GTIN-14, SSCC's
+ * 18) are never taken for one, though a tenth of them pass the Luhn check.
+ */
+function isPaymentCardShape(digits: string): boolean {
+  if (digits.length === 15) return digits.startsWith('34') || digits.startsWith('37');
+  return (digits.length === 16 || digits.length === 19) && digits[0] !== undefined && digits[0] >= '2' && digits[0] <= '6';
+}
+
+/** Holds a payment card number: a card shape (as holdsCardNumber reads them) of a card's length and range that passes the Luhn check. */
+function holdsPaymentCardNumber(text: string): boolean {
+  const normalized = text.normalize('NFKC');
+  return cardShapes.some((shape) => [...normalized.matchAll(shape)].some((match) => {
+    const digits = match[0].replace(/\D/g, '');
+    return isPaymentCardShape(digits) && luhnValid(digits);
+  }));
+}
+
+/**
  * Free text (names, descriptions, references, reasons) is stored and journalled as written, so
- * one that holds a card number is refused: card data is never stored. Ids are not read this way:
- * a numeric receipt id passes the Luhn check one time in ten and is no card number.
+ * one that holds a payment card number is refused: card data is never stored. Only card lengths
+ * and ranges count here (isPaymentCardShape), so the EANs, GTINs and shipping codes that catalog
+ * and goods-receipt text carries pass. Ids are not read this way at all: a numeric receipt id
+ * passes the Luhn check one time in ten and is no card number.
  */
 function refuseCardNumber(text: string, field: string): void {
-  if (holdsCardNumber(text)) fail('INVALID_ARGUMENT', `${field} holds what looks like a card number; card data is never stored`, field);
+  if (holdsPaymentCardNumber(text)) fail('INVALID_ARGUMENT', `${field} holds what looks like a payment card number; card data is never stored`, field);
 }
 
 function checkText(value: unknown, field: string): string {

@@ -125,6 +125,15 @@ export function maskPansInText(text: string): string {
  */
 const jsonNumber = /-?(\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
+/**
+ * A time in ms since 1970 as a JSON number carries it (13 digits, a leading 1: 2001 to 2286). No
+ * card number has that shape (13-digit card numbers are Visa's, which begin with 4), and a tenth
+ * of such times pass the Luhn check: they stay numbers.
+ */
+function isEpochMs(digits: string): boolean {
+  return digits.length === 13 && digits.startsWith('1');
+}
+
 /** Where the string literal that opens at `start` (a '"') ends: just past its closing quote. */
 function stringEnd(line: string, start: number): number {
   let index = start + 1;
@@ -171,7 +180,7 @@ export function maskLogLine(line: string): string {
       }
       const end = index + found[0].length;
       const digits = found[1] ?? '';
-      const mayHoldPan = digits.length >= 13 && (holdsPan(digits) || (digits.length >= 16 && Number(digits) > Number.MAX_SAFE_INTEGER));
+      const mayHoldPan = digits.length >= 13 && !isEpochMs(digits) && (holdsPan(digits) || (digits.length >= 16 && Number(digits) > Number.MAX_SAFE_INTEGER));
       if (mayHoldPan) {
         parts.push(line.slice(copiedTo, index), `"${maskPan(digits)}"`);
         copiedTo = end;

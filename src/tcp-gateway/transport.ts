@@ -66,6 +66,8 @@ class Connection {
   closing = false;
   /** Set by a graceful stop: read nothing more, answer every frame already read, then close. */
   draining = false;
+  /** When our side ended (FIN sent after the last answer): the peer then has closeLingerMsMax to close its side. */
+  endedAtMs: number | undefined;
   readSuspended = false;
 
   constructor(readonly socket: Socket, readonly spec: ListenerSpec, readonly session: Session, limits: GatewayLimits, nowMs: number) {
@@ -82,6 +84,9 @@ class Connection {
     return this.framer instanceof LengthFramer ? this.framer.frame(payload) : payload;
   }
 }
+
+/** How long a connection whose side we ended may wait for the peer to close its own (at most idleMsMax). */
+const closeLingerMsMax = 5000;
 
 export class Transport {
   private readonly servers: Server[] = [];
@@ -293,7 +298,10 @@ export class Transport {
         if (!socket.isPaused()) socket.pause();
         return;
       }
-      if (!socket.writableEnded) socket.end();
+      if (!socket.writableEnded) {
+        socket.end();
+        connection.endedAtMs = Date.now();
+      }
       // Read (and discard: onData ignores a closing connection) whatever the peer still sends, so
       // its end arrives and the socket closes now rather than at the shutdown grace deadline.
       socket.resume();
@@ -331,6 +339,12 @@ export class Transport {
   /** Timeouts and the slow-sender rule, checked for every connection a few times per bound. */
   private sweep(nowMs: number): void {
     for (const connection of this.connections) {
+      // Every answer is out and our side has ended: a peer that does not close its side (a slow
+      // sender never will) is cut, so it holds its connection slot no longer than this.
+      if (connection.endedAtMs !== undefined && nowMs - connection.endedAtMs > Math.min(closeLingerMsMax, this.limits.idleMsMax)) {
+        connection.socket.destroy();
+        continue;
+      }
       const reason = this.overdue(connection, nowMs);
       if (reason === undefined) continue;
       // A connection already closing was counted when it began to close; this only ends it.

@@ -47,6 +47,8 @@ export class InlineSink implements CommandSink {
   /** The one close in progress or done: a second close() waits for the same one. */
   private closed: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Told of a fault outside any one command (InlineSink.open's onWriterFault). */
+  private onFault: (shard: number, message: string) => void = () => undefined;
   /** Gives the data directory back (lockDataDir) once every ledger has closed. */
   private releaseLock: () => void = () => undefined;
 
@@ -58,7 +60,12 @@ export class InlineSink implements CommandSink {
   ) {}
 
   /** openLedger is for benchmarks only: a stand-in for the real ledger, with the same batching around it. */
-  static open(options: { dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; expirySweepIntervalMs?: number; defaultPolicy?: Partial<Policy>; openLedger?: (path: string) => ShardLedger }): InlineSink {
+  static open(options: {
+    dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; expirySweepIntervalMs?: number; defaultPolicy?: Partial<Policy>;
+    openLedger?: (path: string) => ShardLedger;
+    /** A shard met a fault outside any one command (a batch or an expiry sweep failed as a whole) and went on. */
+    onWriterFault?: (shard: number, message: string) => void;
+  }): InlineSink {
     const releaseLock = lockDataDir(options.dataDir);
     try {
       const manifest = openLayout(options.dataDir, options.shardCount, availableParallelism());
@@ -71,6 +78,7 @@ export class InlineSink implements CommandSink {
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
       sink.releaseLock = releaseLock;
       // As each pool writer does: holds past their TTL are released on an idle shard too.
+      if (options.onWriterFault !== undefined) sink.onFault = options.onWriterFault;
       sink.sweepTimer = setInterval(() => sink.sweepIdle(), options.expirySweepIntervalMs ?? poolDefaults.expirySweepIntervalMs);
       sink.sweepTimer.unref();
       return sink;
@@ -136,7 +144,11 @@ export class InlineSink implements CommandSink {
       },
       // A batch that throws outside its commit (a read of a damaged record, say) committed nothing:
       // its callers get an error they may retry, and the shard goes on (and close() can finish).
-      (error: unknown) => answer(() => ({ ok: false, error: { code: 'INTERNAL', message: `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}` } })),
+      (error: unknown) => {
+        const message = `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}`;
+        this.onFault(this.shards.indexOf(shard), message);
+        answer(() => ({ ok: false, error: { code: 'INTERNAL', message } }));
+      },
     );
   }
 
@@ -169,7 +181,9 @@ export class InlineSink implements CommandSink {
       if (this.closing || shard.outbox.length > 0 || shard.running > 0) continue;
       // Marked busy like a batch, so commands arriving meanwhile wait for it and then drain.
       shard.running = 1;
-      void shard.ledger.expireDue().catch(() => undefined).finally(() => {
+      void shard.ledger.expireDue().catch((error: unknown) => {
+        this.onFault(this.shards.indexOf(shard), `the expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+      }).finally(() => {
         shard.running = 0;
         this.drain(shard);
       });

@@ -9,8 +9,15 @@ import { join } from 'node:path';
 import { replaceFileSynced, siblingName, writeNewFileSynced } from '../files.js';
 
 export const manifestName = 'tillgate.json';
-/** The on-disk format this build reads and writes; a directory recording another is refused. */
-export const formatVersion = 1;
+/**
+ * The on-disk format this build writes. 2: idempotency records keyed by store and id (format 1 keyed
+ * them by the bare id, and a build of format 1 would miss them: retries would apply twice). A
+ * directory of format 1 is upgraded on open (its ledgers read the old keys until they are pruned);
+ * any other is refused, and so a build of format 1 refuses a directory once this one has opened it.
+ */
+export const formatVersion = 2;
+/** Formats this build upgrades on open. */
+const upgradableFormats: ReadonlySet<number> = new Set([1]);
 export const shardCountMax = 256;
 
 export interface Manifest {
@@ -39,8 +46,11 @@ function readManifest(dataDir: string): Manifest | undefined {
     throw error;
   }
   const manifest = JSON.parse(text) as Manifest;
-  if (typeof manifest.formatVersion === 'number' && manifest.formatVersion !== formatVersion) {
-    throw new LayoutError(`${join(dataDir, manifestName)} holds data format ${manifest.formatVersion}; this tillgate reads format ${formatVersion} only: run the version that wrote it, or start on a new data directory`);
+  if (typeof manifest.formatVersion === 'number' && manifest.formatVersion !== formatVersion && !upgradableFormats.has(manifest.formatVersion)) {
+    throw new LayoutError(
+      `${join(dataDir, manifestName)} holds data format ${manifest.formatVersion}; this tillgate reads format ${formatVersion} ` +
+        `(and upgrades ${[...upgradableFormats].join(', ')}) only: run the version that wrote it, or start on a new data directory`,
+    );
   }
   if (typeof manifest.formatVersion !== 'number' || !Number.isInteger(manifest.shardCount) || manifest.shardCount < 1) {
     throw new LayoutError(`${join(dataDir, manifestName)} is not a tillgate ${formatVersion} manifest`);
@@ -67,7 +77,12 @@ export function openLayout(dataDir: string, shardCount: number | undefined, defa
           '(stores are routed by shard count). Omit the shard count or use the recorded one.',
       );
     }
-    return existing;
+    if (existing.formatVersion === formatVersion) return existing;
+    // An upgrade: recorded before any shard opens, so a build that cannot read the new format
+    // refuses the directory from now on.
+    const upgraded: Manifest = { ...existing, formatVersion };
+    writeManifest(dataDir, upgraded);
+    return upgraded;
   }
   const count = shardCount ?? defaultShardCount;
   if (!Number.isInteger(count) || count < 1 || count > shardCountMax) {

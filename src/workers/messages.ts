@@ -13,7 +13,9 @@ export type FromWriter =
   | { kind: 'ready'; shard: number; headSeq: number; threadId?: number }
   /** One durable batch: the ids of the requests in it, how many commands each held, and their outcomes in order. */
   | { kind: 'results'; requests: number[]; counts: number[]; outcomes: Outcome[] }
-  | { kind: 'closed' };
+  | { kind: 'closed' }
+  /** A fault outside any one command (a batch or an expiry sweep failed as a whole); the writer goes on. */
+  | { kind: 'fault'; message: string };
 
 // Records off: each message stands alone, so no structure table has to be shared across threads.
 const packr = new Packr({ useRecords: false, moreTypes: false });

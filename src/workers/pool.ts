@@ -36,6 +36,8 @@ export interface PoolOptions {
   onWriterExit?: (shard: number, reason: string) => void;
   /** Called after each committed batch (for metrics). */
   onCommitted?: (shard: number, commands: number) => void;
+  /** A writer met a fault outside any one command (a batch or an expiry sweep failed as a whole) and went on. */
+  onWriterFault?: (shard: number, message: string) => void;
   /** Benchmarks only: the writers run this module's ledger in place of the real one (WriterData.ledgerModule). */
   ledgerModule?: WriterData['ledgerModule'];
 }
@@ -168,7 +170,7 @@ export class ShardPool implements CommandSink {
   readonly shardCount: number;
   private readonly shards: Shard[];
   private readonly shardReaders: LedgerReader[];
-  private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted' | 'mapSizeBytes' | 'ledgerModule'>> & PoolOptions;
+  private readonly options: Required<Omit<PoolOptions, 'shardCount' | 'onWriterExit' | 'onCommitted' | 'onWriterFault' | 'mapSizeBytes' | 'ledgerModule'>> & PoolOptions;
   private nextId = 1;
   private closing = false;
   private closed: Promise<void> | undefined;
@@ -345,6 +347,8 @@ export class ShardPool implements CommandSink {
       shard.committedBatches += 1;
       this.options.onCommitted?.(shard.index, offset);
       if (shard.outbox.length > 0) this.flush(shard);
+    } else if (message.kind === 'fault') {
+      this.options.onWriterFault?.(shard.index, message.message);
     } else if (message.kind === 'ready') {
       shard.ready = true;
       shard.readyAtMs = performance.now();

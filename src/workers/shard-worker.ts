@@ -91,6 +91,7 @@ function pump(): void {
       // A fault outside any one command (a read of the expiry index or the journal failed): nothing
       // of the batch was committed, and its callers hear so now rather than when the thread dies.
       const message = `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}`;
+      send({ kind: 'fault', message });
       return envelopes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
     }).then((outcomes) => {
       // One message per batch: every request's outcomes, and the commit count for the pool's stats.
@@ -132,7 +133,9 @@ const sweepTimer = setInterval(() => {
   // A sweep is a batch of its own: a fault in it fails nothing else (the next batch sweeps again),
   // and a commit that failed in it stops the writer as after any other batch.
   batchRunning = true;
-  void ledger.expireDue().catch(() => undefined).then(() => {
+  void ledger.expireDue().catch((error: unknown) => {
+    send({ kind: 'fault', message: `the expiry sweep failed: ${error instanceof Error ? error.message : String(error)}` });
+  }).then(() => {
     batchRunning = false;
     if (ledger.failed) void stopAfterFailure();
     else schedulePump();

@@ -802,6 +802,33 @@ test('a wall clock that steps forward past the retention and back does not make 
   t.true(reused.ok && !reused.replay);
 });
 
+test('a wall clock that steps back and is corrected later does not make an id made meanwhile be forgotten early', async (t) => {
+  const hourMs = 3600 * 1000;
+  // True time is the steady clock; the wall clock runs 5 h behind for 2 h, then is put right.
+  const steady = { nowMs: 0 };
+  const h = await setup(t, {}, { idempotencyRetentionMs: 10 * hourMs, steadyClock: () => steady.nowMs });
+  const move = (byMs: number, wallBehindMs = 0) => {
+    steady.nowMs += byMs;
+    h.clock.nowMs = t0 + steady.nowMs - wallBehindMs;
+  };
+  const body = { type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 10, reference: 'PO-1' };
+  move(hourMs, 5 * hourMs);
+  t.true((await h.send(body, { id: 'X' })).ok);
+  move(2 * hourMs);
+  await h.ledger.expireDue();
+  // 9.2 h after X was applied, within the 10 h retention: a retry replays.
+  move(7.2 * hourMs);
+  await h.ledger.expireDue();
+  const retry = await h.send(body, { id: 'X' });
+  t.true(retry.ok && retry.replay);
+  t.like(h.ledger.getPosition('S1', 'A'), { sellable: 110 });
+  // Past the retention in true time, it is forgotten.
+  move(hourMs);
+  await h.ledger.expireDue();
+  const reused = await h.send(body, { id: 'X' });
+  t.true(reused.ok && !reused.replay);
+});
+
 test('past idempotencyRecordsMax the oldest ids are forgotten first', async (t) => {
   const h = await setup(t, {}, { idempotencyRecordsMax: 3 });
   // setup() used 10 ids; the bound brings them down to 3 over the next batches.
@@ -922,6 +949,17 @@ test('a closed and reopened ledger has the same head, balances and records, and 
   const replay = await h.send(returnCommand('RET-1', 'R1', [[1, 'A', 2]]), { id: 'auth-1' });
   t.true(replay.ok && replay.replay);
   t.true(h.ledger.verify().ok);
+});
+
+test('free text holding a payment card number is refused; product and shipping codes that pass the Luhn check are not', async (t) => {
+  const h = await setup(t);
+  // Each passes the Luhn check: an EAN-13 (German range), a GTIN-14, an SSCC, and a 16-digit order number outside card ranges.
+  const codes = ['Widget, EAN 4006381333924', 'GTIN 10012345678901', 'ASN SSCC 106141411234567893', 'PO 7000000000000005'];
+  const outcomes = await h.sendAll(codes.map((reference) => ({ type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference })));
+  t.deepEqual(outcomes.map((outcome) => (outcome.ok ? 'ok' : outcome.error.code)), codes.map(() => 'ok'));
+  const cards = ['card 4111111111111111', 'amex 3782 822463 10005', 'mc 5555-5555-5555-4444', '19 digits 6011000990139424124'];
+  const refused = await h.sendAll(cards.map((reference) => ({ type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference })));
+  t.deepEqual(refused.map((outcome) => (outcome.ok ? 'ok' : outcome.error.code)), cards.map(() => 'INVALID_ARGUMENT'));
 });
 
 test('no stock movement takes a position beyond ±positionAbsMax, returns included, and a move back toward the bound is always allowed', async (t) => {

@@ -135,3 +135,14 @@ test('a log line with millions of escaped characters in one string is masked wit
   t.true(parsed.blob.endsWith(' 411111******1111'));
   t.is(parsed.atMs, 1_764_342_573_000);
 });
+
+test('times in ms stay numbers in a log line, including the tenth of them that pass the Luhn check', (t) => {
+  const lines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { lines.push(chunk.toString()); done(); } });
+  const logger = createLogger('info', sink);
+  // 1764342573003 passes the Luhn check; a 13-digit card number is a Visa one and begins with 4.
+  logger.info({ soldAtMs: 1_764_342_573_003, card: 4_222_222_222_222 }, 'sale');
+  const parsed = JSON.parse(lines.join('')) as { soldAtMs: unknown; card: unknown };
+  t.is(parsed.soldAtMs, 1_764_342_573_003);
+  t.is(parsed.card, '422222***2222');
+});

@@ -283,3 +283,21 @@ test('iso: a reply whose line decisions cannot be built is answered 96 after the
   t.false(socket.destroyed);
   socket.destroy();
 });
+
+test('a slow sender that never closes its side is cut once its answers are out: it does not hold a connection slot until idleMsMax', async (t) => {
+  const node = await startNode(t, { dialect: 'iso87-ascii' }, { readBytesPerSecondMin: 100, readWindowMs: 300, firstFrameMsMax: 10_000, idleMsMax: 60_000 }, 1);
+  // A half-open client: it keeps its side open after our FIN, as an attacker would.
+  const socket = connect({ host: '127.0.0.1', port: node.port, allowHalfOpen: true });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const replies = collectReplies(socket);
+  t.teardown(() => socket.destroy());
+  socket.write(Buffer.concat([signOn, Buffer.from([0x1f, 0x40])]));
+  // The client never ends its side, so it sees no close: the gateway's own count of open connections says when it let go.
+  const startedMs = Date.now();
+  while (node.gateway.stats().connectionsOpen > 0 && Date.now() - startedMs < 9000) await new Promise((resolve) => setTimeout(resolve, 20));
+  // The slow-sender rule after readWindowMs, then at most 5 s for the peer to close its side.
+  t.is(node.gateway.stats().connectionsOpen, 0, `still open after ${Date.now() - startedMs} ms`);
+  t.deepEqual(replies.map(answerOf), ['0810/00']);
+  t.is(node.gateway.stats().refused.read_bytes_per_second_min, 1);
+  t.is(node.gateway.stats().refused.idle_ms_max ?? 0, 0);
+});

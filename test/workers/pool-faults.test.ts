@@ -140,7 +140,8 @@ test('an UpsertSku that meets an idempotency conflict on one shard after applyin
 
 test('a batch that fails as a whole in the writer is answered INTERNAL at once, and the writer goes on; a failing expiry sweep harms nothing', async (t) => {
   const dataDir = tempDir(t);
-  const pool = await ShardPool.start({ dataDir, shardCount: 1, expirySweepIntervalMs: 20, ledgerModule: { url: faultyLedgerModuleUrl } });
+  const faults: string[] = [];
+  const pool = await ShardPool.start({ dataDir, shardCount: 1, expirySweepIntervalMs: 20, ledgerModule: { url: faultyLedgerModuleUrl }, onWriterFault: (shard, message) => faults.push(`${shard}: ${message}`) });
   t.teardown(() => pool.close());
   const command = { type: 'UpsertStore', storeId: 'st-1', name: 'x', currency: 'EUR' } as Command;
   // Sweeps run (and fail) every 20 ms meanwhile.
@@ -151,4 +152,7 @@ test('a batch that fails as a whole in the writer is answered INTERNAL at once, 
   t.regex(failed.ok ? '' : failed.error.message, /nothing of it was committed: journal entry 7 does not decode/);
   t.true((await pool.submit({ idempotencyId: 'after', actor: {}, command })).ok);
   t.deepEqual(pool.stats().map((shard) => ({ alive: shard.alive, restarts: shard.restarts })), [{ alive: true, restarts: 0 }]);
+  // Both kinds of fault are reported (to be logged), not swallowed.
+  t.true(faults.includes('0: the batch failed and nothing of it was committed: journal entry 7 does not decode'), faults.join('\n'));
+  t.true(faults.some((fault) => fault === '0: the expiry sweep failed: expiry index unreadable'), faults.join('\n'));
 });

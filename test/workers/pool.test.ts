@@ -51,7 +51,17 @@ test('a data directory written in another data format is refused with both versi
   const manifest = JSON.parse(readFileSync(file, 'utf8')) as { formatVersion: number };
   writeFileSync(file, JSON.stringify({ ...manifest, formatVersion: formatVersion + 1 }));
   const error = t.throws(() => openLayout(dir, undefined, 2), { instanceOf: LayoutError });
-  t.regex(error.message, new RegExp(`holds data format ${formatVersion + 1}; this tillgate reads format ${formatVersion} only`));
+  t.regex(error.message, new RegExp(`holds data format ${formatVersion + 1}; this tillgate reads format ${formatVersion} \\(and upgrades 1\\) only`));
+});
+
+test('a data directory of format 1 is upgraded on open, so a build of format 1 refuses it from then on', (t) => {
+  const dir = tempDir(t);
+  openLayout(dir, 2, 2);
+  const file = join(dir, manifestName);
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as { formatVersion: number; shardCount: number };
+  writeFileSync(file, JSON.stringify({ ...manifest, formatVersion: 1 }));
+  t.like(openLayout(dir, undefined, 4), { formatVersion, shardCount: 2 });
+  t.like(JSON.parse(readFileSync(file, 'utf8')), { formatVersion: 2, shardCount: 2 });
 });
 
 test('commands route to their store\'s shard and reads come from read-only handles', async (t) => {
@@ -184,8 +194,9 @@ for (const engine of ['pool', 'inline'] as const) {
   });
 }
 
-test('inline: a batch that throws answers its callers with an error, and the shard goes on and closes', async (t) => {
-  const sink = InlineSink.open({ dataDir: tempDir(t), shardCount: 1 });
+test('inline: a batch that throws answers its callers with an error, is reported as a fault, and the shard goes on and closes', async (t) => {
+  const faults: string[] = [];
+  const sink = InlineSink.open({ dataDir: tempDir(t), shardCount: 1, onWriterFault: (shard, message) => faults.push(`${shard}: ${message}`) });
   t.teardown(() => sink.close());
   t.true((await submitAll(sink, setupCommands(['boom'], ['SKU1'], 10))).every((outcome) => outcome.ok));
   const ledger = sink.reader('boom') as unknown as { execute: (envelopes: unknown[]) => Promise<Outcome[]> };
@@ -197,6 +208,7 @@ test('inline: a batch that throws answers its callers with an error, and the sha
   const failed = await sink.submit(envelope(sale('boom', 'R-1', 'SKU1', 1)));
   t.false(failed.ok);
   if (!failed.ok) t.regex(failed.error.message, /nothing of it was committed: damaged record/);
+  t.deepEqual(faults, ['0: the batch failed and nothing of it was committed: damaged record']);
   t.true((await sink.submit(envelope(sale('boom', 'R-2', 'SKU1', 1)))).ok);
   t.is(sink.reader('boom').getPosition('boom', 'SKU1')?.sellable, 9);
   // Two closes wait for the same one.

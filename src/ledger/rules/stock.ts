@@ -1,7 +1,6 @@
 /** Stock movements that are not sales or returns: receipts of goods, adjustments, counts, transfers. */
 import { fail } from '../errors.js';
 import type { Delta, PositionField } from '../journal.js';
-import { limits } from '../limits.js';
 import { applyDeltas, effectivePolicy, positionField, readPosition, requireSku, requireStore } from '../state.js';
 import type { AdjustStock, Bucket, CountStock, Policy, Position, ReceiveStock, TransferStock } from '../types.js';
 import type { RuleContext, RuleOutput } from './context.js';
@@ -26,12 +25,8 @@ function checkMovement(position: Position, deltas: readonly Delta[], policy: Pol
     if (delta.kind !== 'position') continue;
     after.set(delta.field, (after.get(delta.field) ?? positionField(position, delta.field)) + delta.delta);
   }
+  // The bound on a position's size is applyDeltas' (for every movement); these are the stock commands' own.
   for (const [field, value] of after) {
-    // Beyond the bound only when moving away from zero: a position past it (as a count or a
-    // return may once have left one) can always be brought back.
-    if (Math.abs(value) > limits.positionAbsMax && Math.abs(value) > Math.abs(positionField(position, field))) {
-      fail('QUANTITY_INVALID', `${field} would be ${value}, beyond ±${limits.positionAbsMax}`, 'quantity');
-    }
     if (value < 0 && !policy.backorderAllowed) fail('STOCK_WOULD_GO_NEGATIVE', `${field} would be ${value}`, 'quantity');
   }
   const sellable = after.get('SELLABLE') ?? position.sellable;
