@@ -96,6 +96,24 @@ function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandS
   return startGateway({ sink: pool, logger, metrics, listeners: [listener] });
 }
 
+/** Shortest time between two fault lines of one shard: a fault that persists logs a count, not a line per batch. */
+const faultLogEveryMs = 10_000;
+
+/** Logs shard faults (onWriterFault), at most one line per shard per faultLogEveryMs, with how many were passed over. */
+function faultLogger(logger: Logger): (shard: number, message: string) => void {
+  const last = new Map<number, { atMs: number; passedOver: number }>();
+  return (shard, message) => {
+    const nowMs = Date.now();
+    const seen = last.get(shard);
+    if (seen !== undefined && nowMs - seen.atMs < faultLogEveryMs) {
+      seen.passedOver += 1;
+      return;
+    }
+    logger.error({ shard, reason: message, faultsNotLogged: seen?.passedOver ?? 0 }, 'shard fault; the shard goes on');
+    last.set(shard, { atMs: nowMs, passedOver: 0 });
+  };
+}
+
 export async function startNode(config: Readonly<Config>, logger: Logger = createLogger(config.logLevel)): Promise<TillgateNode> {
   const startedAtMs = Date.now();
   const metrics = new Metrics();
@@ -106,7 +124,7 @@ export async function startNode(config: Readonly<Config>, logger: Logger = creat
     queueCommandsMax: config.pool.queueCommandsMax,
     batchCommandsMax: config.pool.batchCommandsMax,
     expirySweepIntervalMs: config.pool.expirySweepIntervalMs,
-    onWriterFault: (shard: number, message: string) => logger.error({ shard, reason: message }, 'shard writer fault; it goes on'),
+    onWriterFault: faultLogger(logger),
   };
   const pool = config.engine === 'inline' ? InlineSink.open(shards) : await ShardPool.start({
     ...shards,

@@ -72,6 +72,8 @@ const idempotencyCountKey = 'idempotencyCount';
 const stuckExpiryKeysMax = 10_000;
 /** The last journal seq whose idempotency record pruning has dealt with (forgotten or kept past). */
 const idempotencyPrunedSeqKey = 'idempotencyPrunedSeq';
+/** How far the wall clock may be behind the stored retention time at open before it is reported. */
+const clockDisagreementMsMax = 60_000;
 /** The retention clock's last reading stored with an idempotency record (Ledger.retentionNow). */
 const idempotencyClockKey = 'idempotencyClockMs';
 /** The first journal seq whose idempotency record is keyed by store and id (idempotencyKey). */
@@ -105,6 +107,8 @@ export interface BatchLedger {
   head(): JournalHead;
   readonly failed: boolean;
   readonly isClosed: boolean;
+  /** Set at open when the wall clock disagrees with the time the shard last stored (see Ledger). */
+  readonly clockWarning?: string | undefined;
   close(): Promise<void>;
 }
 
@@ -125,6 +129,13 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private readonly openedAt: { wallMs: number; steadyMs: number };
   /** The retention clock's last reading: it never goes back. */
   private retentionLastMs = 0;
+  /**
+   * Set at open when the wall clock is more than a minute behind the latest retention time the shard
+   * stored: a clock is or was wrong. Retention goes on from the stored time, so ids are kept longer;
+   * but if the clock was behind before this start too, ids stamped then may be forgotten early (by
+   * up to the time the node was down). The owner logs it.
+   */
+  readonly clockWarning: string | undefined;
   private readonly retentionMs: number;
   private readonly recordsMax: number;
   /** Expiry keys whose release failed with an internal error: passed over by later sweeps. */
@@ -139,7 +150,12 @@ export class Ledger extends LedgerReader implements BatchLedger {
     this.clock = options.clock ?? Date.now;
     this.steadyClock = options.steadyClock ?? options.clock ?? (() => performance.now());
     const stored = env.dbs.meta.get(idempotencyClockKey) as number | undefined;
-    this.openedAt = { wallMs: Math.max(this.clock(), stored ?? 0), steadyMs: this.steadyClock() };
+    const wallMs = this.clock();
+    this.openedAt = { wallMs: Math.max(wallMs, stored ?? 0), steadyMs: this.steadyClock() };
+    const behindMs = (stored ?? 0) - wallMs;
+    this.clockWarning = behindMs > clockDisagreementMsMax
+      ? `the wall clock is ${behindMs} ms behind the latest idempotency time this shard stored: idempotency retention goes on from the stored time; check the clock`
+      : undefined;
     this.retentionMs = options.idempotencyRetentionMs ?? ledgerDefaults.idempotencyRetentionMs;
     this.recordsMax = options.idempotencyRecordsMax ?? ledgerDefaults.idempotencyRecordsMax;
     this.tipHead = this.head();
@@ -298,10 +314,13 @@ export class Ledger extends LedgerReader implements BatchLedger {
 
   /**
    * The clock an idempotency record's age is read on: the wall clock when the ledger opened (or the
-   * last reading stored, if that is later), plus the steady time since; it never goes back. A
-   * wall clock that steps forward or back while the ledger runs moves it neither way, so no record
-   * is stamped younger or older than it is. A wall clock already wrong when the ledger opens is
-   * taken as it is.
+   * last reading stored, if that is later), plus the steady time since; it never goes back. A wall
+   * clock that steps forward or back while the ledger runs moves it neither way. What it cannot
+   * know is the time that passed while the node was down: a wall clock already behind when the
+   * ledger opens makes records stamped meanwhile look younger than they are, so they are forgotten
+   * late, then early by up to that downtime once the clock is put right and the ledger reopens
+   * (clockWarning reports a clock behind the stored time). One ahead is kept: records are
+   * forgotten late, never early; only the record bound prunes meanwhile.
    */
   private retentionNow(): number {
     this.retentionLastMs = Math.max(this.retentionLastMs, this.openedAt.wallMs + (this.steadyClock() - this.openedAt.steadyMs));

@@ -112,14 +112,24 @@ const commandFields: Record<Command['type'], ReadonlySet<string>> = {
 };
 
 /**
- * The lengths and leading digits of the payment cards in use, Luhn aside: 16 or 19 digits from a
- * card network's range (2 to 6: Mastercard, Visa, Amex, Discover, UnionPay, JCB, Maestro...), or 15
- * beginning 34 or 37 (Amex). Product and shipping codes of other lengths (EAN-13, GTIN-14, SSCC's
- * 18) are never taken for one, though a tenth of them pass the Luhn check.
+ * Issuer ranges of the payment cards in use, by length (Luhn aside): 14 digits are Diners (300-305,
+ * 36, 38, 39); 15 are Amex (34, 37) or UATP (1); 16 to 19 are Visa (4), Mastercard (2, 5), Discover,
+ * UnionPay, RuPay and Maestro (6, 5), JCB and Diners (3), RuPay (81, 82) and Troy (9792), with 17 and
+ * 18 only in the 3, 5 and 6 ranges. Numbers outside these (an EAN-13, a GTIN-14 of another
+ * indicator, an SSCC outside 3, 5 and 6) are product or shipping codes, though a tenth of them pass
+ * the Luhn check. Left out on purpose: 13 digits (Visa's long-retired 13-digit cards share EAN-13's
+ * German range 400-440) and Maestro's 12 and 13; the logs mask those too.
  */
 function isPaymentCardShape(digits: string): boolean {
-  if (digits.length === 15) return digits.startsWith('34') || digits.startsWith('37');
-  return (digits.length === 16 || digits.length === 19) && digits[0] !== undefined && digits[0] >= '2' && digits[0] <= '6';
+  const length = digits.length;
+  const first = digits.charCodeAt(0) - 48;
+  const two = Number(digits.slice(0, 2));
+  const three = Number(digits.slice(0, 3));
+  if (length === 14) return two === 36 || two === 38 || two === 39 || (three >= 300 && three <= 305);
+  if (length === 15) return two === 34 || two === 37 || first === 1;
+  if (length === 17 || length === 18) return first === 3 || first === 5 || first === 6;
+  if (length === 16 || length === 19) return (first >= 2 && first <= 6) || two === 81 || two === 82 || digits.startsWith('9792');
+  return false;
 }
 
 /** Holds a payment card number: a card shape (as holdsCardNumber reads them) of a card's length and range that passes the Luhn check. */
@@ -133,10 +143,11 @@ function holdsPaymentCardNumber(text: string): boolean {
 
 /**
  * Free text (names, descriptions, references, reasons) is stored and journalled as written, so
- * one that holds a payment card number is refused: card data is never stored. Only card lengths
- * and ranges count here (isPaymentCardShape), so the EANs, GTINs and shipping codes that catalog
- * and goods-receipt text carries pass. Ids are not read this way at all: a numeric receipt id
- * passes the Luhn check one time in ten and is no card number.
+ * one that holds a payment card number is refused: card data is never stored. Only issuer ranges
+ * count here (isPaymentCardShape), so most EANs, GTINs and shipping codes that catalog and
+ * goods-receipt text carries pass (a 16-digit order number in a card range that passes the Luhn
+ * check is refused: it cannot be told from a card). Ids are not read this way at all: a numeric
+ * receipt id passes the Luhn check one time in ten and is no card number.
  */
 function refuseCardNumber(text: string, field: string): void {
   if (holdsPaymentCardNumber(text)) fail('INVALID_ARGUMENT', `${field} holds what looks like a payment card number; card data is never stored`, field);

@@ -126,12 +126,12 @@ export function maskPansInText(text: string): string {
 const jsonNumber = /-?(\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
 /**
- * A time in ms since 1970 as a JSON number carries it (13 digits, a leading 1: 2001 to 2286). No
- * card number has that shape (13-digit card numbers are Visa's, which begin with 4), and a tenth
- * of such times pass the Luhn check: they stay numbers.
+ * A time in ms since 1970 as a JSON number carries it (13 digits leading with 1 to 3: from 2001 to
+ * 2096). No card number has that shape (13-digit card numbers are Visa's, which begin with 4), and
+ * a tenth of such times pass the Luhn check: they stay numbers.
  */
 function isEpochMs(digits: string): boolean {
-  return digits.length === 13 && digits.startsWith('1');
+  return digits.length === 13 && digits[0] !== undefined && digits[0] >= '1' && digits[0] <= '3';
 }
 
 /** Where the string literal that opens at `start` (a '"') ends: just past its closing quote. */

@@ -66,7 +66,7 @@ class Connection {
   closing = false;
   /** Set by a graceful stop: read nothing more, answer every frame already read, then close. */
   draining = false;
-  /** When our side ended (FIN sent after the last answer): the peer then has closeLingerMsMax to close its side. */
+  /** When our side ended and every answer was flushed: the peer then has closeLingerMsMax to close its side. */
   endedAtMs: number | undefined;
   readSuspended = false;
 
@@ -299,8 +299,11 @@ export class Transport {
         return;
       }
       if (!socket.writableEnded) {
-        socket.end();
-        connection.endedAtMs = Date.now();
+        // The linger starts once every answer has left this process for the kernel, not before:
+        // a register that reads slowly still gets all it is owed.
+        socket.end(() => {
+          connection.endedAtMs = Date.now();
+        });
       }
       // Read (and discard: onData ignores a closing connection) whatever the peer still sends, so
       // its end arrives and the socket closes now rather than at the shutdown grace deadline.

@@ -77,8 +77,9 @@ export class InlineSink implements CommandSink {
       });
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
       sink.releaseLock = releaseLock;
-      // As each pool writer does: holds past their TTL are released on an idle shard too.
       if (options.onWriterFault !== undefined) sink.onFault = options.onWriterFault;
+      for (const shard of shards) if (shard.ledger.clockWarning !== undefined) sink.report(shard, shard.ledger.clockWarning);
+      // As each pool writer does: holds past their TTL are released on an idle shard too.
       sink.sweepTimer = setInterval(() => sink.sweepIdle(), options.expirySweepIntervalMs ?? poolDefaults.expirySweepIntervalMs);
       sink.sweepTimer.unref();
       return sink;
@@ -146,8 +147,8 @@ export class InlineSink implements CommandSink {
       // its callers get an error they may retry, and the shard goes on (and close() can finish).
       (error: unknown) => {
         const message = `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}`;
-        this.onFault(this.shards.indexOf(shard), message);
         answer(() => ({ ok: false, error: { code: 'INTERNAL', message } }));
+        this.report(shard, message);
       },
     );
   }
@@ -175,6 +176,15 @@ export class InlineSink implements CommandSink {
     return this.closed;
   }
 
+  /** Tells onWriterFault of a shard's fault; a reporter that throws harms nothing. */
+  private report(shard: InlineShard, message: string): void {
+    try {
+      this.onFault(this.shards.indexOf(shard), message);
+    } catch {
+      // The fault was answered to its callers already; a failing report changes nothing.
+    }
+  }
+
   /** Runs the expiry sweep (an empty batch) on every shard with nothing queued or running. */
   private sweepIdle(): void {
     for (const shard of this.shards) {
@@ -182,7 +192,7 @@ export class InlineSink implements CommandSink {
       // Marked busy like a batch, so commands arriving meanwhile wait for it and then drain.
       shard.running = 1;
       void shard.ledger.expireDue().catch((error: unknown) => {
-        this.onFault(this.shards.indexOf(shard), `the expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.report(shard, `the expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`);
       }).finally(() => {
         shard.running = 0;
         this.drain(shard);

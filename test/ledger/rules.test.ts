@@ -829,6 +829,17 @@ test('a wall clock that steps back and is corrected later does not make an id ma
   t.true(reused.ok && !reused.replay);
 });
 
+test('a ledger opened with the wall clock behind the time it last stored says so, and keeps counting retention from the stored time', async (t) => {
+  const h = await setup(t);
+  t.is(h.ledger.clockWarning, undefined);
+  h.clock.nowMs = t0 - 5 * 60 * 1000;
+  await h.reopen();
+  t.regex(h.ledger.clockWarning ?? '', /^the wall clock is 300\d{3} ms behind the latest idempotency time this shard stored/);
+  h.clock.nowMs = t0;
+  await h.reopen();
+  t.is(h.ledger.clockWarning, undefined);
+});
+
 test('past idempotencyRecordsMax the oldest ids are forgotten first', async (t) => {
   const h = await setup(t, {}, { idempotencyRecordsMax: 3 });
   // setup() used 10 ids; the bound brings them down to 3 over the next batches.
@@ -957,7 +968,10 @@ test('free text holding a payment card number is refused; product and shipping c
   const codes = ['Widget, EAN 4006381333924', 'GTIN 10012345678901', 'ASN SSCC 106141411234567893', 'PO 7000000000000005'];
   const outcomes = await h.sendAll(codes.map((reference) => ({ type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference })));
   t.deepEqual(outcomes.map((outcome) => (outcome.ok ? 'ok' : outcome.error.code)), codes.map(() => 'ok'));
-  const cards = ['card 4111111111111111', 'amex 3782 822463 10005', 'mc 5555-5555-5555-4444', '19 digits 6011000990139424124'];
+  const cards = [
+    'card 4111111111111111', 'amex 3782 822463 10005', 'mc 5555-5555-5555-4444', '19 digits 6011000990139424124', 'diners 36227206271667',
+    'unionpay 62123456789012347', 'maestro 500000000000000009', 'rupay 8181000000000004', 'troy 9792000000000003', 'uatp 123456789012347',
+  ];
   const refused = await h.sendAll(cards.map((reference) => ({ type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference })));
   t.deepEqual(refused.map((outcome) => (outcome.ok ? 'ok' : outcome.error.code)), cards.map(() => 'INVALID_ARGUMENT'));
 });

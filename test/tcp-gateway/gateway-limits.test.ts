@@ -10,6 +10,8 @@ import { iso } from './gateway-helpers.js';
 import { decode, encode, getIsoDialect, LengthFramer } from '../../src/tcp-gateway/codec/index.js';
 import type { IsoMessage } from '../../src/tcp-gateway/codec/index.js';
 import { resolveLimits } from '../../src/tcp-gateway/limits.js';
+import { Transport } from '../../src/tcp-gateway/transport.js';
+import { createLogger } from '../../src/observability/logger.js';
 
 function open(node: Node): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -300,4 +302,28 @@ test('a slow sender that never closes its side is cut once its answers are out: 
   t.deepEqual(replies.map(answerOf), ['0810/00']);
   t.is(node.gateway.stats().refused.read_bytes_per_second_min, 1);
   t.is(node.gateway.stats().refused.idle_ms_max ?? 0, 0);
+});
+
+test('a register that half-closes and reads its answers late still gets all of them: the close linger starts once they are flushed', async (t) => {
+  // 100 answers of 60 KB: more than the socket buffers hold, so most wait in the gateway until the register reads.
+  const replyBytes = 60_000;
+  const frames = 100;
+  const transport = new Transport(resolveLimits({ frameBytesMax: 65_000, inflightPerConnectionMax: frames }), createLogger('silent'), () => undefined);
+  t.teardown(() => transport.close(100));
+  const reply = new Uint8Array(replyBytes).fill(0x41);
+  const port = await transport.listen({
+    host: '127.0.0.1', port: 0, framing: 'binary2', headerCountsItself: false, name: 'linger',
+    // Answered a little later, as the ledger does: each answer is written as it comes, whether or not the register reads.
+    newSession: () => ({ handle: () => new Promise((resolve) => setTimeout(() => resolve({ reply }), 20)) }),
+  });
+  const socket = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.end(Buffer.concat(Array.from({ length: frames }, () => Buffer.from([0, 1, 0x42]))));
+  socket.pause();
+  let received = 0;
+  socket.on('data', (chunk: Buffer) => { received += chunk.length; });
+  // The register reads nothing for longer than the 5 s linger.
+  setTimeout(() => socket.resume(), 6500);
+  await new Promise<void>((resolve) => { socket.once('close', () => resolve()); socket.once('error', () => resolve()); });
+  t.is(received, frames * (replyBytes + 2));
 });
