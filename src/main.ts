@@ -99,11 +99,19 @@ function startRegisterGateway(config: Readonly<Config>, tls: Tls, pool: CommandS
 /** Shortest time between two fault lines of one shard: a fault that persists logs a count, not a line per batch. */
 const faultLogEveryMs = 10_000;
 
-/** Logs shard faults (onWriterFault), at most one line per shard per faultLogEveryMs, with how many were passed over. */
-function faultLogger(logger: Logger): (shard: number, message: string) => void {
+/**
+ * Logs shard faults (onWriterFault), at most one line per shard per faultLogEveryMs (on the steady
+ * clock, so a wall clock step cannot silence it), each with how many were passed over since the
+ * last. A wall clock found behind a shard's stored time is a warning of its own, never passed over.
+ */
+function faultLogger(logger: Logger): (shard: number, message: string, clock: boolean) => void {
   const last = new Map<number, { atMs: number; passedOver: number }>();
-  return (shard, message) => {
-    const nowMs = Date.now();
+  return (shard, message, clock) => {
+    if (clock) {
+      logger.warn({ shard, reason: message }, 'shard opened with the wall clock behind its stored time');
+      return;
+    }
+    const nowMs = performance.now();
     const seen = last.get(shard);
     if (seen !== undefined && nowMs - seen.atMs < faultLogEveryMs) {
       seen.passedOver += 1;

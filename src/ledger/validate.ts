@@ -132,13 +132,27 @@ function isPaymentCardShape(digits: string): boolean {
   return false;
 }
 
-/** Holds a payment card number: a card shape (as holdsCardNumber reads them) of a card's length and range that passes the Luhn check. */
+/** Groups of digits joined by single spaces, dots or dashes: a number as it is printed or typed, however grouped. */
+const digitGroups = /\d+(?:[ .-]\d+)*/g;
+
+/**
+ * Holds a payment card number: whole groups of a run of digits (any grouping: 4-4-4-4, Diners'
+ * 4-6-4, UATP's 4-5-6, dots) that together have a card's length and issuer range and pass the
+ * Luhn check. Whole groups only, so a card number is found beside other numbers in the same run
+ * ("qty 2 4111 1111 1111 1111") without reading the digits of a longer code as one.
+ */
 function holdsPaymentCardNumber(text: string): boolean {
-  const normalized = text.normalize('NFKC');
-  return cardShapes.some((shape) => [...normalized.matchAll(shape)].some((match) => {
-    const digits = match[0].replace(/\D/g, '');
-    return isPaymentCardShape(digits) && luhnValid(digits);
-  }));
+  for (const match of text.normalize('NFKC').matchAll(digitGroups)) {
+    const groups = match[0].split(/[ .-]/);
+    for (let first = 0; first < groups.length; first += 1) {
+      let digits = '';
+      for (let last = first; last < groups.length && digits.length < 19; last += 1) {
+        digits += groups[last];
+        if (digits.length >= 14 && digits.length <= 19 && isPaymentCardShape(digits) && luhnValid(digits)) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /**

@@ -299,8 +299,9 @@ export class Transport {
         return;
       }
       if (!socket.writableEnded) {
-        // The linger starts once every answer has left this process for the kernel, not before:
-        // a register that reads slowly still gets all it is owed.
+        // The linger starts once every answer has left this process for the kernel, not before, so
+        // a register that reads late still gets what it is owed. One that never reads (its answers
+        // never leave) is cut by idleMsMax after the last answer written, as before any end.
         socket.end(() => {
           connection.endedAtMs = Date.now();
         });

@@ -48,7 +48,7 @@ export class InlineSink implements CommandSink {
   private closed: Promise<void> | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   /** Told of a fault outside any one command (InlineSink.open's onWriterFault). */
-  private onFault: (shard: number, message: string) => void = () => undefined;
+  private onFault: (shard: number, message: string, clock: boolean) => void = () => undefined;
   /** Gives the data directory back (lockDataDir) once every ledger has closed. */
   private releaseLock: () => void = () => undefined;
 
@@ -63,8 +63,8 @@ export class InlineSink implements CommandSink {
   static open(options: {
     dataDir: string; shardCount?: number; queueCommandsMax?: number; batchCommandsMax?: number; expirySweepIntervalMs?: number; defaultPolicy?: Partial<Policy>;
     openLedger?: (path: string) => ShardLedger;
-    /** A shard met a fault outside any one command (a batch or an expiry sweep failed as a whole) and went on. */
-    onWriterFault?: (shard: number, message: string) => void;
+    /** As the pool's onWriterFault: a fault outside any one command, or (clock) a wall clock behind the stored time. */
+    onWriterFault?: (shard: number, message: string, clock: boolean) => void;
   }): InlineSink {
     const releaseLock = lockDataDir(options.dataDir);
     try {
@@ -78,7 +78,7 @@ export class InlineSink implements CommandSink {
       const sink = new InlineSink(manifest.shardCount, shards, options.queueCommandsMax ?? poolDefaults.queueCommandsMax, batchBound(options.batchCommandsMax));
       sink.releaseLock = releaseLock;
       if (options.onWriterFault !== undefined) sink.onFault = options.onWriterFault;
-      for (const shard of shards) if (shard.ledger.clockWarning !== undefined) sink.report(shard, shard.ledger.clockWarning);
+      for (const shard of shards) if (shard.ledger.clockWarning !== undefined) sink.report(shard, shard.ledger.clockWarning, true);
       // As each pool writer does: holds past their TTL are released on an idle shard too.
       sink.sweepTimer = setInterval(() => sink.sweepIdle(), options.expirySweepIntervalMs ?? poolDefaults.expirySweepIntervalMs);
       sink.sweepTimer.unref();
@@ -177,9 +177,9 @@ export class InlineSink implements CommandSink {
   }
 
   /** Tells onWriterFault of a shard's fault; a reporter that throws harms nothing. */
-  private report(shard: InlineShard, message: string): void {
+  private report(shard: InlineShard, message: string, clock = false): void {
     try {
-      this.onFault(this.shards.indexOf(shard), message);
+      this.onFault(this.shards.indexOf(shard), message, clock);
     } catch {
       // The fault was answered to its callers already; a failing report changes nothing.
     }

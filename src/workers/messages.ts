@@ -15,7 +15,7 @@ export type FromWriter =
   | { kind: 'results'; requests: number[]; counts: number[]; outcomes: Outcome[] }
   | { kind: 'closed' }
   /** A fault outside any one command (a batch or an expiry sweep failed as a whole); the writer goes on. */
-  | { kind: 'fault'; message: string };
+  | { kind: 'fault'; message: string; clock?: boolean };
 
 // Records off: each message stands alone, so no structure table has to be shared across threads.
 const packr = new Packr({ useRecords: false, moreTypes: false });

@@ -36,8 +36,11 @@ export interface PoolOptions {
   onWriterExit?: (shard: number, reason: string) => void;
   /** Called after each committed batch (for metrics). */
   onCommitted?: (shard: number, commands: number) => void;
-  /** A writer met a fault outside any one command (a batch or an expiry sweep failed as a whole) and went on. */
-  onWriterFault?: (shard: number, message: string) => void;
+  /**
+   * A writer met a fault outside any one command (a batch or an expiry sweep failed as a whole) and
+   * went on; or (clock) its ledger opened with the wall clock behind the time it last stored.
+   */
+  onWriterFault?: (shard: number, message: string, clock: boolean) => void;
   /** Benchmarks only: the writers run this module's ledger in place of the real one (WriterData.ledgerModule). */
   ledgerModule?: WriterData['ledgerModule'];
 }
@@ -348,7 +351,7 @@ export class ShardPool implements CommandSink {
       this.options.onCommitted?.(shard.index, offset);
       if (shard.outbox.length > 0) this.flush(shard);
     } else if (message.kind === 'fault') {
-      this.options.onWriterFault?.(shard.index, message.message);
+      this.options.onWriterFault?.(shard.index, message.message, message.clock === true);
     } else if (message.kind === 'ready') {
       shard.ready = true;
       shard.readyAtMs = performance.now();

@@ -154,7 +154,7 @@ port.on('message', (bytes: Uint8Array) => {
 });
 
 send({ kind: 'ready', shard: data.shard, headSeq: ledger.head().seq, ...threadIdField() });
-if (ledger.clockWarning !== undefined) send({ kind: 'fault', message: ledger.clockWarning });
+if (ledger.clockWarning !== undefined) send({ kind: 'fault', message: ledger.clockWarning, clock: true });
 
 /** This thread's Linux task id, from /proc/thread-self (absent off Linux). */
 function threadIdField(): { threadId?: number } {

@@ -971,6 +971,8 @@ test('free text holding a payment card number is refused; product and shipping c
   const cards = [
     'card 4111111111111111', 'amex 3782 822463 10005', 'mc 5555-5555-5555-4444', '19 digits 6011000990139424124', 'diners 36227206271667',
     'unionpay 62123456789012347', 'maestro 500000000000000009', 'rupay 8181000000000004', 'troy 9792000000000003', 'uatp 123456789012347',
+    // Printed groupings other than 4-4-4-4, dots, and a card number beside another number.
+    'diners 3056 930902 5904', 'uatp 1234 56789 012347', 'visa 4111.1111.1111.1111', 'qty 2 4111 1111 1111 1111',
   ];
   const refused = await h.sendAll(cards.map((reference) => ({ type: 'ReceiveStock', storeId: 'S1', sku: 'A', bucket: 'SELLABLE', quantity: 1, reference })));
   t.deepEqual(refused.map((outcome) => (outcome.ok ? 'ok' : outcome.error.code)), cards.map(() => 'INVALID_ARGUMENT'));

@@ -277,10 +277,13 @@ test('iso: a reply whose line decisions cannot be built is answered 96 after the
   const completion = framer.frame(encode(iso('0200', {
     3: '200000', 7: '1128101533', 11: '000004', 41: 'TERM0001', 42: storeId, 49: '978', 90: '01000000031128000003'.padEnd(42, '0'),
   }), ascii));
+  const repliesReach = async (count: number) => {
+    for (let waitedMs = 0; replies.length < count && waitedMs < 5000; waitedMs += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  };
   socket.write(Buffer.concat([signOn, completion]));
-  await new Promise((resolve) => setTimeout(resolve, 400));
+  await repliesReach(2);
   socket.write(echo);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await repliesReach(3);
   t.deepEqual(replies.map(answerOf), ['0810/00', '0210/96', '0810/00']);
   t.false(socket.destroyed);
   socket.destroy();

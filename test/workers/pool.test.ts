@@ -8,6 +8,7 @@ import { ShardPool, InlineSink, shardOf, hashStoreId, openLayout, LayoutError, p
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 import { formatVersion, manifestName } from '../../src/workers/layout.js';
 import { batchBound } from '../../src/workers/pool.js';
+import { Ledger } from '../../src/ledger/index.js';
 import type { Outcome, AuthorizeResult } from '../../src/ledger/index.js';
 import { breakShard, submitUntilApplied } from '../helpers/shards.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -308,4 +309,22 @@ test('an idempotency id names a request of one store: the same id for two stores
     t.true(replay.ok && replay.replay);
     t.deepEqual(stores.map((storeId) => pool.reader(storeId).getPosition(storeId, 'A')?.sellable), [8, 8]);
   }
+});
+
+test('inline: a shard opened with the wall clock behind the time it last stored is reported as a clock warning', async (t) => {
+  const dataDir = tempDir(t);
+  let nowMs = Date.now();
+  const open = (onWriterFault?: (shard: number, message: string, clock: boolean) => void) =>
+    InlineSink.open({ dataDir, shardCount: 1, openLedger: (path) => Ledger.open({ path, clock: () => nowMs }), ...(onWriterFault === undefined ? {} : { onWriterFault }) });
+  const first = open();
+  t.true((await submitAll(first, setupCommands(['st'], ['A'], 1))).every((outcome) => outcome.ok));
+  await first.close();
+  nowMs -= 10 * 60 * 1000;
+  const reports: [number, string, boolean][] = [];
+  const second = open((shard, message, clock) => reports.push([shard, message, clock]));
+  t.teardown(() => second.close());
+  t.is(reports.length, 1);
+  const [shard, message, clock] = reports[0] ?? [];
+  t.deepEqual([shard, clock], [0, true]);
+  t.regex(message ?? '', /wall clock is \d+ ms behind/);
 });
