@@ -78,6 +78,8 @@ const panGap = new RegExp(String.raw`^${panSeparator}{1,${panSeparatorsBetweenDi
  * text). Neither pattern repeats a group, so a run of millions of characters costs no regex stack:
  * a pattern like /\d(?:[ -]?\d)+/ overflows it on a 20 MB run of digits.
  */
+/** A UUID as text writes it: 8-4-4-4-12 hex digits. */
+const uuidShape = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 const digitsOrEscape = /\\u00[01][0-9a-fA-F]|\d+/g;
 const notDigit = /\\u00[01][0-9a-fA-F]|\D/g;
 
@@ -102,10 +104,20 @@ export function maskPansInText(text: string): string {
     parts.push(text.slice(copiedTo, runStart), maskPan(digits));
     copiedTo = runEnd;
   };
+  // UUIDs (request ids, trace ids) are ids, not numbers: their all-digit groups, joined across
+  // the dashes, would pass the Luhn check now and then. Their digits neither start nor join a run.
+  const uuids = [...text.matchAll(uuidShape)].map((found) => [found.index, found.index + found[0].length] as const);
+  let uuidAt = 0;
   for (const found of text.matchAll(digitsOrEscape)) {
     const token = found[0];
     if (token.startsWith('\\')) continue;
     const start = found.index;
+    while (uuidAt < uuids.length && (uuids[uuidAt]?.[1] ?? 0) <= start) uuidAt += 1;
+    if ((uuids[uuidAt]?.[0] ?? Number.POSITIVE_INFINITY) <= start) {
+      endRun();
+      runDigits = 0;
+      continue;
+    }
     const joins = runDigits > 0 && start - runEnd <= panGapCharsMax && panGap.test(text.slice(runEnd, start));
     if (!joins) {
       endRun();
