@@ -356,15 +356,11 @@ export class Transport {
         this.refuse(reason);
         this.logger.info({ listener: connection.spec.name, remote: connection.socket.remoteAddress, reason }, 'gateway connection closed at a bound');
       }
-      if (reason === 'read_bytes_per_second_min') {
-        // Requests it sent earlier may be in flight, even applied: they are answered, then the
-        // connection ends (updateReading's closing branch); the idle rule cuts it if it never goes.
-        connection.closing = true;
-        this.updateReading(connection);
-      } else {
-        connection.closing = true;
-        connection.socket.destroy();
-      }
+      connection.closing = true;
+      // A slow sender's requests in flight may be applied already: they are answered, then the
+      // connection ends (updateReading's closing branch). The other bounds have nothing in flight.
+      if (reason === 'read_bytes_per_second_min') this.updateReading(connection);
+      else connection.socket.destroy();
     }
   }
 

@@ -9,6 +9,7 @@ import type { BatchLedger, Envelope, LedgerReader, Outcome, Policy } from '../le
 import { lockDataDir, openLayout, shardPath } from './layout.js';
 import { batchBound, poolDefaults, submitToEvery } from './pool.js';
 import type { CommandSink, ShardStats } from './pool.js';
+import { faultText } from './messages.js';
 import { shardOf } from './routing.js';
 
 /** The ledger an inline shard runs, which also serves its reads. */
@@ -146,7 +147,7 @@ export class InlineSink implements CommandSink {
       // A batch that throws outside its commit (a read of a damaged record, say) committed nothing:
       // its callers get an error they may retry, and the shard goes on (and close() can finish).
       (error: unknown) => {
-        const message = `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}`;
+        const message = faultText.batch(error);
         answer(() => ({ ok: false, error: { code: 'INTERNAL', message } }));
         this.report(shard, message);
       },
@@ -192,7 +193,7 @@ export class InlineSink implements CommandSink {
       // Marked busy like a batch, so commands arriving meanwhile wait for it and then drain.
       shard.running = 1;
       void shard.ledger.expireDue().catch((error: unknown) => {
-        this.report(shard, `the expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.report(shard, faultText.sweep(error));
       }).finally(() => {
         shard.running = 0;
         this.drain(shard);

@@ -43,3 +43,12 @@ type MessageTarget = { postMessage(value: unknown, transfer?: readonly ArrayBuff
 export function decodeMessage<T extends ToWriter | FromWriter>(bytes: Uint8Array): T {
   return packr.unpack(bytes) as T;
 }
+
+/**
+ * What both engines (a pool writer, the inline engine) say of a fault outside any one command:
+ * to the batch's callers, and to onWriterFault.
+ */
+export const faultText = {
+  batch: (error: unknown): string => `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}`,
+  sweep: (error: unknown): string => `the expiry sweep failed: ${error instanceof Error ? error.message : String(error)}`,
+};

@@ -8,7 +8,7 @@ import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Ledger } from '../ledger/index.js';
 import type { BatchLedger, Outcome, Policy } from '../ledger/index.js';
-import { decodeMessage, postEncoded } from './messages.js';
+import { decodeMessage, faultText, postEncoded } from './messages.js';
 import type { FromWriter, ToWriter } from './messages.js';
 
 export interface WriterData {
@@ -90,7 +90,7 @@ function pump(): void {
     void ledger.execute(envelopes).catch((error: unknown) => {
       // A fault outside any one command (a read of the expiry index or the journal failed): nothing
       // of the batch was committed, and its callers hear so now rather than when the thread dies.
-      const message = `the batch failed and nothing of it was committed: ${error instanceof Error ? error.message : String(error)}`;
+      const message = faultText.batch(error);
       send({ kind: 'fault', message });
       return envelopes.map((): Outcome => ({ ok: false, error: { code: 'INTERNAL', message } }));
     }).then((outcomes) => {
@@ -134,7 +134,7 @@ const sweepTimer = setInterval(() => {
   // and a commit that failed in it stops the writer as after any other batch.
   batchRunning = true;
   void ledger.expireDue().catch((error: unknown) => {
-    send({ kind: 'fault', message: `the expiry sweep failed: ${error instanceof Error ? error.message : String(error)}` });
+    send({ kind: 'fault', message: faultText.sweep(error) });
   }).then(() => {
     batchRunning = false;
     if (ledger.failed) void stopAfterFailure();
