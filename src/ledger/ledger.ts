@@ -54,8 +54,6 @@ interface BatchState {
   head: JournalHead;
   nowMs: number;
   idempotencyAdded: number;
-  /** Records keyed by the bare id (the format before per-store keys) may still be held. */
-  bareIdRecords: boolean;
   /** The retention clock at the start of the batch. */
   retentionNowMs: number;
 }
@@ -144,6 +142,8 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private readonly arena = new EntryArena();
   /** Entries from this seq on keyed their idempotency records by store and id; earlier ones by the bare id. */
   private readonly scopedFromSeq: number;
+  /** Records keyed by the bare id may still be held: until pruning has walked past the last entry that made one. */
+  private bareIdRecords: boolean;
 
   private constructor(env: Environment, options: LedgerOptions) {
     super(env, { ...builtInPolicy, ...options.defaultPolicy });
@@ -161,6 +161,7 @@ export class Ledger extends LedgerReader implements BatchLedger {
     this.tipHead = this.head();
     this.dropTimeIndex();
     this.scopedFromSeq = this.scopeIdempotencyKeys();
+    this.bareIdRecords = !this.bareIdRecordsPruned((env.dbs.meta.get(idempotencyPrunedSeqKey) as number | undefined) ?? 0);
   }
 
   static open(options: LedgerOptions): Ledger {
@@ -213,10 +214,7 @@ export class Ledger extends LedgerReader implements BatchLedger {
   private executeBatch(envelopes: readonly unknown[]): Outcome[] {
     const fatal = this.fatal;
     if (fatal !== undefined) return envelopes.map((): Outcome => ({ ok: false, error: { code: 'SHARD_UNAVAILABLE', message: fatal.message } }));
-    const root = new Overlay(this.env);
-    // Bare-id records remain until pruning has walked past the last entry that made one.
-    const bareIdRecords = this.scopedFromSeq > 1 && (root.get<number>('meta', idempotencyPrunedSeqKey) ?? 0) < this.scopedFromSeq - 1;
-    const state: BatchState = { root, head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0, bareIdRecords, retentionNowMs: this.retentionNow() };
+    const state: BatchState = { root: new Overlay(this.env), head: { ...this.tipHead }, nowMs: this.clock(), idempotencyAdded: 0, retentionNowMs: this.retentionNow() };
     this.sweepExpired(state);
     const outcomes = envelopes.map((envelope) => this.runOne(state, envelope));
     this.pruneIdempotency(state);
@@ -248,7 +246,7 @@ export class Ledger extends LedgerReader implements BatchLedger {
       const digest = bodyDigest(envelope.command);
       const slot: RecordSlot = { key: idempotencyKey(storeId, envelope.idempotencyId), storeId, digest };
       let prior = state.root.get<IdempotencyRecord>('idempotency', slot.key);
-      if (prior === undefined && state.bareIdRecords) prior = state.root.get<IdempotencyRecord>('idempotency', envelope.idempotencyId);
+      if (prior === undefined && this.bareIdRecords) prior = state.root.get<IdempotencyRecord>('idempotency', envelope.idempotencyId);
       if (prior !== undefined) {
         if (prior.digest !== digest) {
           throw new LedgerError('IDEMPOTENCY_CONFLICT', `idempotency id ${envelope.idempotencyId} was used with a different request`, 'idempotencyId');
@@ -360,6 +358,8 @@ export class Ledger extends LedgerReader implements BatchLedger {
       lastSeq = key;
     }
     if (lastSeq !== prunedSeq) state.root.put('meta', idempotencyPrunedSeqKey, lastSeq);
+    // Once past, for good: a batch whose commit fails leaves the ledger failed, and it is reopened.
+    if (this.bareIdRecords && this.bareIdRecordsPruned(lastSeq)) this.bareIdRecords = false;
     if (state.idempotencyAdded > 0 || pruned > 0) state.root.put('meta', idempotencyCountKey, count - pruned);
     if (state.idempotencyAdded > 0) state.root.put('meta', idempotencyClockKey, state.retentionNowMs);
   }
@@ -400,6 +400,11 @@ export class Ledger extends LedgerReader implements BatchLedger {
    * passed it, an id not found under its scoped key is looked up bare too, so a retry that spans
    * the upgrade still replays. Returns that seq (1 for a directory this build created).
    */
+  /** Whether pruning, having dealt with every entry up to prunedSeq, has passed every bare-id record. */
+  private bareIdRecordsPruned(prunedSeq: number): boolean {
+    return prunedSeq >= this.scopedFromSeq - 1;
+  }
+
   private scopeIdempotencyKeys(): number {
     const recorded = this.env.dbs.meta.get(idempotencyScopedFromSeqKey) as number | undefined;
     if (recorded !== undefined) return recorded;
