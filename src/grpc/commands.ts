@@ -1,15 +1,15 @@
 /** Mutating RPCs: translate the request, submit the command through the pool, translate the result. */
 import type * as L from '../ledger/index.js';
-import { RequestError } from './errors.js';
 import type * as pb from './proto.js';
+import { errorInfoOf } from './server.js';
 import type { CallGate } from './server.js';
 import { fromResult, toCommand } from './translate.js';
 
 export function commandHandlers(gate: CallGate) {
   // The command is built after the context is checked, so a missing idempotency id is reported first.
   const run = async <R extends L.CommandResult>(context: pb.RequestContext | undefined, build: () => L.Command) => {
-    const { result, replay, journalSeq } = await gate.submit(context, build);
-    return { result: result as R, replay, journalSeq };
+    const { command, result, replay, journalSeq } = await gate.submit(context, build);
+    return { command, result: result as R, replay, journalSeq };
   };
   /**
    * A return authorization, alone or within an exchange, counted in the KPI as the gateway counts
@@ -17,11 +17,11 @@ export function commandHandlers(gate: CallGate) {
    * code the call fails with.
    */
   const authorize = async <R extends L.CommandResult>(context: pb.RequestContext | undefined, build: () => L.Command, decisionOf: (result: R) => L.AuthorizeResult) => {
-    let submitted: { result: R; replay: boolean; journalSeq: number };
+    let submitted: Awaited<ReturnType<typeof run<R>>>;
     try {
       submitted = await run<R>(context, build);
     } catch (error) {
-      gate.metrics.recordAuthorizationError(failureCode(error));
+      gate.metrics.recordAuthorizationError(errorInfoOf(error).code);
       throw error;
     }
     if (!submitted.replay) gate.metrics.recordAuthorization(decisionOf(submitted.result));
@@ -76,16 +76,10 @@ export function commandHandlers(gate: CallGate) {
       adjustStock: stockHandler(gate, 'AdjustStock', toCommand.adjustStock),
       transferStock: stockHandler(gate, 'TransferStock', toCommand.transferStock),
       countStock: gate.unary<pb.CountStockRequest, pb.CountStockResponse>('CountStock', async (request) => {
-        const counted: L.CountStock[] = [];
-        const { result, replay, journalSeq } = await run<L.StockResult>(request.context, () => {
-          const command = toCommand.countStock(request);
-          counted.push(command);
-          return command;
-        });
+        const { command, result, replay, journalSeq } = await run<L.StockResult>(request.context, () => toCommand.countStock(request));
         // A cycle count is where counted meets recorded stock: the inventory accuracy KPI. A replay
         // answers with a count already recorded.
-        const bucket = counted[0]?.bucket;
-        if (!replay && bucket !== undefined) gate.metrics.recordCount(bucket, result.varianceQuantity ?? 0);
+        if (!replay) gate.metrics.recordCount((command as L.CountStock).bucket, result.varianceQuantity ?? 0);
         return { position: fromResult.position(result.position), varianceQuantity: result.varianceQuantity ?? 0, replay, journalSeq };
       }),
     },
@@ -99,12 +93,3 @@ function stockHandler<Req extends { context?: pb.RequestContext | undefined }>(g
   });
 }
 
-/**
- * The code a failed call answers with (as CallGate.unary maps it): a request problem's, a refused
- * outcome's (server.ts's OutcomeError carries the ledger's LedgerErrorInfo as `info`), else INTERNAL.
- */
-function failureCode(error: unknown): string {
-  if (error instanceof RequestError) return error.code;
-  const info: unknown = error instanceof Error && 'info' in error ? error.info : undefined;
-  return typeof info === 'object' && info !== null && 'code' in info && typeof info.code === 'string' ? info.code : 'INTERNAL';
-}

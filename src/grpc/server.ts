@@ -150,7 +150,7 @@ export class CallGate {
           callback(null, response);
         },
         (error: unknown) => {
-          const info = error instanceof RequestError ? error.toInfo() : error instanceof OutcomeError ? error.info : { code: 'INTERNAL', message: String(error) };
+          const info = errorInfoOf(error);
           if (info.code === 'INTERNAL') this.logger.error({ requestId, rpc: name, err: error }, 'internal error');
           this.finish(name, requestId, startedNs, info.code);
           callback(toServiceError(info));
@@ -186,7 +186,7 @@ export class CallGate {
   }
 
   /** Submits one command built from a request; a refused outcome becomes the call's error. */
-  async submit(context: pb.RequestContext | undefined, build: () => Command): Promise<{ result: CommandResult; replay: boolean; journalSeq: number }> {
+  async submit(context: pb.RequestContext | undefined, build: () => Command): Promise<{ command: Command; result: CommandResult; replay: boolean; journalSeq: number }> {
     const idempotencyId = context?.idempotencyId ?? '';
     if (idempotencyId === '') throw new RequestError('INVALID_ARGUMENT', 'context.idempotencyId is required on every mutating call', 'context.idempotencyId');
     const actor: Envelope['actor'] = {};
@@ -199,8 +199,13 @@ export class CallGate {
     // Sync latency is a KPI of commits, measured as the gateway's execute does: submit to durable
     // commit, for outcomes that committed (or replay a commit); reads and refusals are not observed.
     this.metrics.commitLatency.observe({ interface: 'grpc', type: command.type }, Number(process.hrtime.bigint() - startedNs) / 1e9);
-    return { result: outcome.result, replay: outcome.replay, journalSeq: outcome.seq };
+    return { command, result: outcome.result, replay: outcome.replay, journalSeq: outcome.seq };
   }
+}
+
+/** What a failed call answers with: a request problem's info, a refused outcome's, else INTERNAL. */
+export function errorInfoOf(error: unknown): LedgerErrorInfo {
+  return error instanceof RequestError ? error.toInfo() : error instanceof OutcomeError ? error.info : { code: 'INTERNAL', message: String(error) };
 }
 
 /** A refused outcome from the pool or ledger, carried to the call's error path. */
