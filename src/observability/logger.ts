@@ -5,6 +5,7 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { alwaysRedactedFields, maskPan, panFields } from '../security/card-data.js';
+import { someWindowPassesLuhn } from '../security/luhn.js';
 
 export type { Logger } from 'pino';
 
@@ -27,40 +28,6 @@ function holdsPan(digits: string): boolean {
   return false;
 }
 
-/** A digit as the Luhn check counts it when doubled. */
-const luhnDoubled = (digit: number): number => (digit * 2 > 9 ? digit * 2 - 9 : digit * 2);
-
-/**
- * Whether some `length` digits in a row of `digits` pass the Luhn check, in one pass: the check
- * doubles every second digit counting back from the window's last, so the digits at indexes of the
- * last one's parity count plain and the others doubled. Sums per index parity slide with the
- * window, so a run of millions of digits costs a few steps per digit, not a check per window.
- */
-function someWindowPassesLuhn(digits: string, length: number): boolean {
-  let plainEven = 0;
-  let plainOdd = 0;
-  let doubledEven = 0;
-  let doubledOdd = 0;
-  const count = (index: number, sign: 1 | -1): void => {
-    const digit = digits.charCodeAt(index) - 48;
-    if (index % 2 === 0) {
-      plainEven += sign * digit;
-      doubledEven += sign * luhnDoubled(digit);
-    } else {
-      plainOdd += sign * digit;
-      doubledOdd += sign * luhnDoubled(digit);
-    }
-  };
-  for (let last = 0; last < digits.length; last += 1) {
-    count(last, 1);
-    if (last >= length) count(last - length, -1);
-    if (last < length - 1) continue;
-    const sum = last % 2 === 0 ? plainEven + doubledOdd : plainOdd + doubledEven;
-    if (sum % 10 === 0) return true;
-  }
-  return false;
-}
-
 /**
  * What may stand between two digits of a card number as it is written or typed: whitespace
  * (Unicode spaces included), '.', ',', '/', '_', dashes (ASCII and Unicode, soft hyphen), the
@@ -73,13 +40,13 @@ const panSeparatorsBetweenDigitsMax = 3;
 /** The longest such a gap can be in characters: a separator is at most a 6-character JSON escape. */
 const panGapCharsMax = panSeparatorsBetweenDigitsMax * 6;
 const panGap = new RegExp(String.raw`^${panSeparator}{1,${panSeparatorsBetweenDigitsMax}}$`);
+/** A UUID as text writes it: 8-4-4-4-12 hex digits. */
+const uuidShape = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 /**
  * A run of digits, or the JSON escape of a control character (its hex digits are not digits of the
  * text). Neither pattern repeats a group, so a run of millions of characters costs no regex stack:
  * a pattern like /\d(?:[ -]?\d)+/ overflows it on a 20 MB run of digits.
  */
-/** A UUID as text writes it: 8-4-4-4-12 hex digits. */
-const uuidShape = /[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}/g;
 const digitsOrEscape = /\\u00[01][0-9a-fA-F]|\d+/g;
 const notDigit = /\\u00[01][0-9a-fA-F]|\D/g;
 
@@ -92,6 +59,8 @@ const notDigit = /\\u00[01][0-9a-fA-F]|\D/g;
  * 13 digits in one run (prices, dates, times) stay as they are. Linear in the text's length.
  */
 export function maskPansInText(text: string): string {
+  // Every string of a log line comes here, keys included: most are too short to hold a card number.
+  if (text.length < panDigitsMin) return text;
   const parts: string[] = [];
   let copiedTo = 0;
   let runStart = -1;
