@@ -21,10 +21,10 @@ export function commandHandlers(gate: CallGate) {
     try {
       submitted = await run<R>(context, build);
     } catch (error) {
-      gate.metrics.recordAuthorizationError(errorInfoOf(error).code);
+      gate.metrics.recordAuthorizationOutcome({ errorCode: errorInfoOf(error).code });
       throw error;
     }
-    if (!submitted.replay) gate.metrics.recordAuthorization(decisionOf(submitted.result));
+    gate.metrics.recordAuthorizationOutcome({ result: decisionOf(submitted.result), replay: submitted.replay });
     return submitted;
   };
   return {

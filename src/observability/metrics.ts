@@ -68,6 +68,15 @@ export class Metrics {
     this.returnAuthorizations.inc({ decision: 'ERROR', reason: code });
   }
 
+  /**
+   * One return authorization's outcome as the KPI counts it, whichever interface it came through:
+   * its decision once (a replay answers with a decision already counted), or ERROR by its code.
+   */
+  recordAuthorizationOutcome(outcome: { errorCode: string } | { result: Pick<AuthorizeResult, 'decision' | 'lines'>; replay: boolean }): void {
+    if ('errorCode' in outcome) this.recordAuthorizationError(outcome.errorCode);
+    else if (!outcome.replay) this.recordAuthorization(outcome.result);
+  }
+
   /** Records one committed cycle count (not a replay of one): it matched when it found no variance. */
   recordCount(bucket: Bucket, varianceQuantity: number): void {
     let window = this.countWindows.get(bucket);

@@ -46,10 +46,9 @@ export async function execute(context: SessionContext, envelope: Envelope): Prom
   if (metrics !== undefined) {
     metrics.commands.inc({ type, interface: 'tcp', code: outcome.ok ? 'OK' : outcome.error.code });
     if (outcome.ok) metrics.commitLatency.observe({ interface: 'tcp', type }, Number(process.hrtime.bigint() - startedNs) / 1e9);
-    // A replay (a register's retry) answers with a decision already counted: it is not counted again.
     if (type === 'AuthorizeReturn') {
-      if (!outcome.ok) metrics.recordAuthorizationError(outcome.error.code);
-      else if (outcome.result.type === 'ReturnAuthorized' && !outcome.replay) metrics.recordAuthorization(outcome.result);
+      if (!outcome.ok) metrics.recordAuthorizationOutcome({ errorCode: outcome.error.code });
+      else if (outcome.result.type === 'ReturnAuthorized') metrics.recordAuthorizationOutcome({ result: outcome.result, replay: outcome.replay });
     }
   }
   return outcome;
