@@ -135,6 +135,28 @@ function keyText(key: string): string {
   return text;
 }
 
+/** Objects with more keys than this are sorted by Array.prototype.sort; commands' objects have fewer. */
+const insertionSortKeysMax = 16;
+
+/**
+ * Sorts distinct keys in place by UTF-16 code units, the order of Array.prototype.sort without a
+ * comparator. Up to insertionSortKeysMax by insertion: sort() copies the array to a work array on
+ * every call, and on the ledger's commands that copy was the largest allocation per command
+ * (sampled: 14% of the bytes a batch allocates).
+ */
+function sortKeys(keys: string[]): void {
+  if (keys.length > insertionSortKeysMax) {
+    keys.sort();
+    return;
+  }
+  for (let i = 1; i < keys.length; i += 1) {
+    const key = keys[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] as string) > key; j -= 1) keys[j + 1] = keys[j] as string;
+    keys[j + 1] = key;
+  }
+}
+
 /** JSON with object keys sorted and undefined members dropped; hot path, so no intermediate arrays. */
 export function canonicalJson(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
@@ -147,7 +169,7 @@ export function canonicalJson(value: unknown): string {
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  if (keys.length > 1) keys.sort();
+  sortKeys(keys);
   let text = '{';
   for (const key of keys) {
     const member = record[key];

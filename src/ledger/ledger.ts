@@ -4,7 +4,7 @@
  * whole batch in one LMDB transaction (group commit). Outcomes are returned only after the
  * transaction is flushed to disk. Batches run strictly one after another.
  */
-import { InvariantError, LedgerError, invariant } from './errors.js';
+import { InvariantError, LedgerError, broken } from './errors.js';
 import { EntryArena, bodyDigest, decodeEntry, encodeEntry } from './journal.js';
 import type { EntryType, JournalEntry, JournalHead } from './journal.js';
 import { limits } from './limits.js';
@@ -274,7 +274,7 @@ export class Ledger extends LedgerReader implements BatchLedger {
       const outcome: Outcome = { ok: true, result: output.result, replay: false, seq };
       if (record !== undefined) {
         // Pruning finds the record again from the journal entry's store: they must be the same.
-        invariant(output.storeId === record.storeId, `a ${type} entry is for store '${output.storeId}', its command for '${record.storeId}'`);
+        if (output.storeId !== record.storeId) broken(`a ${type} entry is for store '${output.storeId}', its command for '${record.storeId}'`);
         tx.put('idempotency', record.key, { digest: record.digest, atMs: state.retentionNowMs, outcome } satisfies IdempotencyRecord);
         state.idempotencyAdded += 1;
       }

@@ -3,7 +3,7 @@
  * point of write. All stock and receipt balance changes go through applyDeltas, the same deltas
  * that the journal records, so the journal is by construction a complete account of them.
  */
-import { fail, invariant } from './errors.js';
+import { broken, fail } from './errors.js';
 import { limits } from './limits.js';
 import type { Delta, PositionField } from './journal.js';
 import type { Overlay } from './storage.js';
@@ -75,13 +75,13 @@ export function receiptViolation(receipt: Receipt): string | undefined {
 
 export function putPosition(tx: Overlay, position: Position, policy: Policy): void {
   const violation = positionViolation(position, policy.backorderAllowed);
-  invariant(violation === undefined, `position ${position.storeId}/${position.sku}: ${violation ?? ''}`);
+  if (violation !== undefined) broken(`position ${position.storeId}/${position.sku}: ${violation}`);
   tx.put('positions', [position.storeId, position.sku], position);
 }
 
 export function putReceipt(tx: Overlay, receipt: Receipt): void {
   const violation = receiptViolation(receipt);
-  invariant(violation === undefined, `receipt ${receipt.storeId}/${receipt.receiptId}: ${violation ?? ''}`);
+  if (violation !== undefined) broken(`receipt ${receipt.storeId}/${receipt.receiptId}: ${violation}`);
   tx.put('receipts', [receipt.storeId, receipt.receiptId], receipt);
 }
 
@@ -101,7 +101,7 @@ export function applyDeltas(tx: Overlay, deltas: readonly Delta[], policy: Polic
       putPosition(tx, { ...position, [key]: after }, policy);
     } else if (delta.kind === 'line') {
       const receipt = readReceipt(tx, delta.storeId, delta.receiptId);
-      invariant(receipt !== undefined, `line delta for missing receipt ${delta.receiptId}`);
+      if (receipt === undefined) broken(`line delta for missing receipt ${delta.receiptId}`);
       const lines = receipt.lines.map((line) =>
         line.lineNo === delta.lineNo
           ? { ...line, returnedQuantity: line.returnedQuantity + delta.returned, heldQuantity: line.heldQuantity + delta.held }
@@ -110,7 +110,7 @@ export function applyDeltas(tx: Overlay, deltas: readonly Delta[], policy: Polic
       putReceipt(tx, { ...receipt, lines });
     } else if (delta.kind === 'tender') {
       const receipt = readReceipt(tx, delta.storeId, delta.receiptId);
-      invariant(receipt !== undefined, `tender delta for missing receipt ${delta.receiptId}`);
+      if (receipt === undefined) broken(`tender delta for missing receipt ${delta.receiptId}`);
       const tenders = receipt.tenders.map((tender, index) =>
         index === delta.index
           ? { ...tender, refundedMinor: tender.refundedMinor + delta.refundedMinor, heldRefundMinor: tender.heldRefundMinor + delta.heldMinor }

@@ -1,5 +1,5 @@
 /** Sales (stock moves out, receipt recorded) and imported receipts (receipt only). */
-import { fail, invariant } from '../errors.js';
+import { broken, fail } from '../errors.js';
 import type { Delta } from '../journal.js';
 import { applyDeltas, effectivePolicy, readPosition, readReceipt, receiptIdTaken, requireSku, requireStore, putReceipt } from '../state.js';
 import { linesTotalMinor } from '../validate.js';
@@ -21,7 +21,7 @@ interface ReceiptSpec {
 
 /** Writes a new receipt and returns the journal delta that records its creation. */
 export function createReceipt(tx: Overlay, spec: ReceiptSpec): Delta {
-  invariant(readReceipt(tx, spec.storeId, spec.receiptId) === undefined, `receipt ${spec.storeId}/${spec.receiptId} created twice`);
+  if (readReceipt(tx, spec.storeId, spec.receiptId) !== undefined) broken(`receipt ${spec.storeId}/${spec.receiptId} created twice`);
   const receipt: Receipt = {
     storeId: spec.storeId,
     receiptId: spec.receiptId,
