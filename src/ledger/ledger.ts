@@ -394,17 +394,17 @@ export class Ledger extends LedgerReader implements BatchLedger {
     });
   }
 
+  /** Whether pruning, having dealt with every entry up to prunedSeq, has passed every bare-id record. */
+  private bareIdRecordsPruned(prunedSeq: number): boolean {
+    return prunedSeq >= this.scopedFromSeq - 1;
+  }
+
   /**
    * Directories written before records were keyed by store (idempotencyKey) keyed them by the bare
    * id. The first open by this build records the seq from which keys are scoped; until pruning has
    * passed it, an id not found under its scoped key is looked up bare too, so a retry that spans
    * the upgrade still replays. Returns that seq (1 for a directory this build created).
    */
-  /** Whether pruning, having dealt with every entry up to prunedSeq, has passed every bare-id record. */
-  private bareIdRecordsPruned(prunedSeq: number): boolean {
-    return prunedSeq >= this.scopedFromSeq - 1;
-  }
-
   private scopeIdempotencyKeys(): number {
     const recorded = this.env.dbs.meta.get(idempotencyScopedFromSeqKey) as number | undefined;
     if (recorded !== undefined) return recorded;
