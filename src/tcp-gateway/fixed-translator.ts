@@ -22,8 +22,8 @@ export type FixedPlan =
     readonly kind: 'command';
     readonly envelope: Envelope;
     readonly respond: (outcome: Outcome) => FixedReply;
-    /** The 96 to send when respond's reply cannot be built or encoded (the ledger may have committed). */
-    readonly malfunction: FixedReply;
+    /** The 96 to send when respond's reply cannot be built or encoded (the ledger may have committed); built only then. */
+    readonly malfunction: () => FixedReply;
   };
 
 const tenderTypes: Readonly<Record<fixed.FixedTenderType, TenderType>> = {
@@ -54,10 +54,11 @@ export function fixedReturnId(terminalId: string, stan: number, transmissionTime
   return `${terminalId}${transmissionTime.slice(2, 8)}${String(stan).padStart(6, '0')}`;
 }
 
-function commandPlan(request: FixedRequest, command: Command, respond: (outcome: Outcome) => FixedReply, returnId = ''): FixedPlan {
+function commandPlan(request: FixedRequest, command: Command, respond: (outcome: Outcome) => FixedReply): FixedPlan {
   const h = request.header;
   const envelope: Envelope = { idempotencyId: registerIdempotencyId(h.storeId, h.terminalId, String(h.stan).padStart(6, '0'), h.transmissionTime), actor: { terminalId: h.terminalId }, command };
-  return { kind: 'command', envelope, respond, malfunction: fixedReply(h.stan, '96', returnId) };
+  // The return id a reply carries is the command's (none for a sale).
+  return { kind: 'command', envelope, respond, malfunction: () => fixedReply(h.stan, '96', 'returnId' in command ? command.returnId : '') };
 }
 
 function failure(request: FixedRequest, outcome: Outcome & { ok: false }, returnId = ''): FixedReply {
@@ -99,7 +100,7 @@ function planAuthorize(request: FixedRequest): FixedPlan {
     const result = outcome.result as AuthorizeResult;
     return fixedReply(h.stan, codeForDecision(result), returnId, returnLineDecisions(result).map(decisionRecord));
   };
-  return commandPlan(request, command, respond, returnId);
+  return commandPlan(request, command, respond);
 }
 
 function planComplete(request: FixedRequest): FixedPlan {
@@ -111,14 +112,14 @@ function planComplete(request: FixedRequest): FixedPlan {
     const result = outcome.result as CompleteResult;
     return fixedReply(h.stan, '00', h.returnId, completeLineDecisions(result).map(decisionRecord));
   };
-  return commandPlan(request, command, respond, h.returnId);
+  return commandPlan(request, command, respond);
 }
 
 function planVoid(request: FixedRequest): FixedPlan {
   const h = request.header;
   const command: Command = { type: 'VoidReturn', storeId: h.storeId, returnId: h.returnId, reason: 'fixed-v1 void' };
   const respond = (outcome: Outcome): FixedReply => (outcome.ok ? fixedReply(h.stan, '00', h.returnId) : failure(request, outcome, h.returnId));
-  return commandPlan(request, command, respond, h.returnId);
+  return commandPlan(request, command, respond);
 }
 
 /** The one record layout version this gateway reads; a register speaking another is refused, not guessed at. */

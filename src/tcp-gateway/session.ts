@@ -209,7 +209,7 @@ export class FixedSession implements Session {
         // A value the reply's columns cannot hold (a quantity held over gRPC past 5 digits): the
         // ledger may have committed, so the register still gets an answer, 96, never a silent close.
         this.context.logger.error({ err: error, operation: plan.envelope.command.type }, 'fixed-v1 reply cannot be built; answering 96');
-        return { reply: fixed.encodeReply(plan.malfunction) };
+        return { reply: fixed.encodeReply(plan.malfunction()) };
       }
     });
   }
