@@ -352,11 +352,8 @@ export class Transport {
       const reason = this.overdue(connection, nowMs);
       if (reason === undefined) continue;
       // A connection already closing was counted when it began to close; this only ends it.
-      if (!connection.closing) {
-        this.refuse(reason);
-        this.logger.info({ listener: connection.spec.name, remote: connection.socket.remoteAddress, reason }, 'gateway connection closed at a bound');
-      }
-      connection.closing = true;
+      if (!connection.closing) this.logger.info({ listener: connection.spec.name, remote: connection.socket.remoteAddress, reason }, 'gateway connection closed at a bound');
+      this.deliver(connection, undefined, reason);
       // A slow sender's requests in flight may be applied already: they are answered, then the
       // connection ends (updateReading's closing branch). The other bounds have nothing in flight.
       if (reason === 'read_bytes_per_second_min') this.updateReading(connection);
