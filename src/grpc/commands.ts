@@ -1,7 +1,7 @@
 /** Mutating RPCs: translate the request, submit the command through the pool, translate the result. */
 import type * as L from '../ledger/index.js';
 import type * as pb from './proto.js';
-import { errorInfoOf } from './server.js';
+import { errorInfoOf } from './errors.js';
 import type { CallGate } from './server.js';
 import { fromResult, toCommand } from './translate.js';
 

@@ -85,3 +85,16 @@ export class RequestError extends Error {
     return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
   }
 }
+
+/** What a failed call answers with: a request problem's info, a refused outcome's, else INTERNAL. */
+export function errorInfoOf(error: unknown): LedgerErrorInfo {
+  return error instanceof RequestError ? error.toInfo() : error instanceof OutcomeError ? error.info : { code: 'INTERNAL', message: String(error) };
+}
+
+/** A refused outcome from the pool or ledger, carried to the call's error path. */
+export class OutcomeError extends Error {
+  constructor(readonly info: LedgerErrorInfo) {
+    super(info.message);
+    this.name = 'OutcomeError';
+  }
+}

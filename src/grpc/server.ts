@@ -12,12 +12,12 @@ import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Config } from '../config/index.js';
-import type { Command, CommandResult, Envelope, LedgerErrorInfo } from '../ledger/index.js';
+import type { Command, CommandResult, Envelope } from '../ledger/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { protoRoot } from '../paths.js';
 import type { CommandSink } from '../workers/index.js';
-import { RequestError, toServiceError } from './errors.js';
+import { OutcomeError, RequestError, errorInfoOf, toServiceError } from './errors.js';
 import * as pb from './proto.js';
 import { readHandlers } from './reads.js';
 import { commandHandlers } from './commands.js';
@@ -200,19 +200,6 @@ export class CallGate {
     // commit, for outcomes that committed (or replay a commit); reads and refusals are not observed.
     this.metrics.commitLatency.observe({ interface: 'grpc', type: command.type }, Number(process.hrtime.bigint() - startedNs) / 1e9);
     return { command, result: outcome.result, replay: outcome.replay, journalSeq: outcome.seq };
-  }
-}
-
-/** What a failed call answers with: a request problem's info, a refused outcome's, else INTERNAL. */
-export function errorInfoOf(error: unknown): LedgerErrorInfo {
-  return error instanceof RequestError ? error.toInfo() : error instanceof OutcomeError ? error.info : { code: 'INTERNAL', message: String(error) };
-}
-
-/** A refused outcome from the pool or ledger, carried to the call's error path. */
-class OutcomeError extends Error {
-  constructor(readonly info: LedgerErrorInfo) {
-    super(info.message);
-    this.name = 'OutcomeError';
   }
 }
 
