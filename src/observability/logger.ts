@@ -161,7 +161,7 @@ export function maskLogLine(line: string): string {
       }
       const end = index + found[0].length;
       const digits = found[1] ?? '';
-      const mayHoldPan = digits.length >= 13 && !isEpochMs(digits) && (holdsPan(digits) || (digits.length >= 16 && Number(digits) > Number.MAX_SAFE_INTEGER));
+      const mayHoldPan = digits.length >= panDigitsMin && !isEpochMs(digits) && (holdsPan(digits) || (digits.length >= 16 && Number(digits) > Number.MAX_SAFE_INTEGER));
       if (mayHoldPan) {
         parts.push(line.slice(copiedTo, index), `"${maskPan(digits)}"`);
         copiedTo = end;
