@@ -242,7 +242,7 @@ function checkPort(name: string, port: number | undefined): void {
  * Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (with a warning), so a
  * deadline of 3000000000 ms would expire every call at once. No timing setting may pass it.
  */
-export const timerMsMax = 2 ** 31 - 1;
+const timerMsMax = 2 ** 31 - 1;
 
 /**
  * The shortest value each timing setting (every setting whose name ends in Ms) may take, and why;
