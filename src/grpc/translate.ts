@@ -5,34 +5,35 @@ import * as pb from './proto.js';
 import { defined, fromProto, toProto } from './enums.js';
 import { RequestError } from './errors.js';
 import type * as L from '../ledger/index.js';
-import { buckets, channels, limits, tenderTypes } from '../ledger/index.js';
+import { buckets, channels, tenderTypes, tooManyListed } from '../ledger/index.js';
 
 const bucket = (value: number, field: string): L.Bucket => fromProto(pb.Bucket, 'BUCKET_', buckets, value, field);
 const channel = (value: number, field: string): L.Channel => fromProto(pb.Channel, 'CHANNEL_', channels, value, field);
 const tenderType = (value: number, field: string): L.TenderType => fromProto(pb.TenderType, 'TENDER_TYPE_', tenderTypes, value, field);
 
 /**
- * A list longer than the ledger takes is refused here, before anything maps it, with the code,
- * message and field the ledger's own check (validate.ts) gives: the ledger would refuse it too, but
+ * A list longer than the ledger takes is refused here, before anything maps it, with the ledger's
+ * own refusal (tooManyListed: the same code, message and field): the ledger would refuse it too, but
  * only after the main thread had mapped, encoded and sent every element to a writer (a 1 MiB
  * request holds some 100,000 lines). Like the enum checks here, it runs before the ledger's checks
  * of the request's other fields.
  */
-function bounded<T>(list: readonly T[], field: string, countMax: number, noun: 'lines' | 'tenders'): readonly T[] {
-  if (list.length > countMax) throw new RequestError('TOO_MANY_LINES', `${field} has ${list.length} ${noun}, more than ${countMax}`, field);
+function bounded<T>(list: readonly T[], field: string, listed: 'lines' | 'tenders'): readonly T[] {
+  const tooMany = tooManyListed(field, list.length, listed);
+  if (tooMany !== undefined) throw new RequestError('TOO_MANY_LINES', tooMany, field);
   return list;
 }
 
 const saleLines = (lines: pb.SaleLine[], field: string): L.SaleLine[] =>
-  bounded(lines, field, limits.linesMax, 'lines').map((line) => ({ lineNo: line.lineNo, sku: line.sku, quantity: line.quantity, unitPriceMinor: line.unitPriceMinor }));
+  bounded(lines, field, 'lines').map((line) => ({ lineNo: line.lineNo, sku: line.sku, quantity: line.quantity, unitPriceMinor: line.unitPriceMinor }));
 
 const tenders = (list: pb.Tender[]): L.Tender[] =>
-  bounded(list, 'tenders', limits.tendersMax, 'tenders').map((tender, index) => defined({
+  bounded(list, 'tenders', 'tenders').map((tender, index) => defined({
     tenderType: tenderType(tender.tenderType, `tenders[${index}].tenderType`), amountMinor: tender.amountMinor, cardMasked: tender.cardMasked,
   }));
 
 const returnLines = (lines: pb.ReturnLine[]): L.ReturnLine[] =>
-  bounded(lines, 'lines', limits.linesMax, 'lines').map((line, index) => defined({
+  bounded(lines, 'lines', 'lines').map((line, index) => defined({
     lineNo: line.lineNo, receiptLineNo: line.receiptLineNo, sku: line.sku, quantity: line.quantity,
     unitRefundMinor: line.unitRefundMinor, disposition: bucket(line.disposition, `lines[${index}].disposition`),
   }));
@@ -55,7 +56,7 @@ export const toCommand = {
   }),
   completeReturn: (r: pb.CompleteReturnRequest): L.CompleteReturn => defined({
     type: 'CompleteReturn' as const, storeId: r.storeId, returnId: r.returnId,
-    lines: r.lines.length === 0 ? undefined : bounded(r.lines, 'lines', limits.linesMax, 'lines').map((line) => ({ lineNo: line.lineNo, quantity: line.quantity })),
+    lines: r.lines.length === 0 ? undefined : bounded(r.lines, 'lines', 'lines').map((line) => ({ lineNo: line.lineNo, quantity: line.quantity })),
   }),
   voidReturn: (r: pb.VoidReturnRequest): L.VoidReturn => ({ type: 'VoidReturn', storeId: r.storeId, returnId: r.returnId, reason: r.reason }),
   recordSale: (r: pb.RecordSaleRequest): L.RecordSale => defined({

@@ -6,6 +6,6 @@ export type { VerifyReport } from './verify.js';
 export type { JournalEntry, JournalHead, Delta } from './journal.js';
 export { LedgerError, ledgerErrorCodes } from './errors.js';
 export type { LedgerErrorCode } from './errors.js';
-export { limits } from './limits.js';
+export { limits, tooManyListed } from './limits.js';
 export { isKnownCurrency, currencyExponent } from './currency.js';
 export * from './types.js';

@@ -40,3 +40,13 @@ export const limits = Object.freeze({
 });
 
 export type Limits = typeof limits;
+
+/**
+ * The refusal (TOO_MANY_LINES) of a list longer than a command may carry, or undefined when it is
+ * within the bound: the ledger's, and the gRPC edge's, which refuses the same way before it maps
+ * the list.
+ */
+export function tooManyListed(field: string, count: number, listed: 'lines' | 'tenders'): string | undefined {
+  const countMax = listed === 'lines' ? limits.linesMax : limits.tendersMax;
+  return count > countMax ? `${field} has ${count} ${listed}, more than ${countMax}` : undefined;
+}

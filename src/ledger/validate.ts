@@ -5,7 +5,7 @@
  */
 import { isKnownCurrency } from './currency.js';
 import { fail } from './errors.js';
-import { limits } from './limits.js';
+import { limits, tooManyListed } from './limits.js';
 import { luhnValid } from '../security/luhn.js';
 import { buckets, channels, tenderTypes } from './types.js';
 import type { Command, Envelope, Policy, ReturnLine, SaleLine, Tender } from './types.js';
@@ -233,7 +233,8 @@ function checkLines<T>(value: unknown, field: string, fields: ReadonlySet<string
   if (!Array.isArray(value)) fail('INVALID_ARGUMENT', `${field} must be a list`, field);
   const list = value as unknown[];
   if (list.length === 0 && !allowEmpty) fail('INVALID_ARGUMENT', `${field} must have at least one line`, field);
-  if (list.length > limits.linesMax) fail('TOO_MANY_LINES', `${field} has ${list.length} lines, more than ${limits.linesMax}`, field);
+  const tooMany = tooManyListed(field, list.length, 'lines');
+  if (tooMany !== undefined) fail('TOO_MANY_LINES', tooMany, field);
   const seen = new Set<number>();
   const checked: T[] = [];
   // By index, not map/forEach, which skip the holes of a sparse list: a hole is a missing line.
@@ -274,7 +275,8 @@ function checkReturnLine(line: Unknown, path: string): ReturnLine {
 function checkTenders(value: unknown, field: string, totalMinor: number): Tender[] {
   if (!Array.isArray(value) || value.length === 0) fail('INVALID_ARGUMENT', `${field} must be a non-empty list`, field);
   const list = value as unknown[];
-  if (list.length > limits.tendersMax) fail('TOO_MANY_LINES', `${field} has ${list.length} tenders, more than ${limits.tendersMax}`, field);
+  const tooMany = tooManyListed(field, list.length, 'tenders');
+  if (tooMany !== undefined) fail('TOO_MANY_LINES', tooMany, field);
   let sumMinor = 0;
   // By index: forEach would skip the holes of a sparse list.
   for (let index = 0; index < list.length; index += 1) {
